@@ -1,0 +1,56 @@
+import type { Command } from 'commander';
+import { agentConfigSchema, type AgentConfig } from '../agent/config.js';
+import { startAgent } from '../agent/run.js';
+import { loadConfigFile } from '../config/index.js';
+import { ConfigError } from '../core/errors.js';
+
+async function load(file: string): Promise<AgentConfig | null> {
+  try {
+    return await loadConfigFile(file, agentConfigSchema);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return null;
+    }
+    throw err;
+  }
+}
+
+export function registerAgent(program: Command): void {
+  program
+    .command('agent')
+    .description('run the node agent: tail container logs and ship them to the configured sinks')
+    .option('-c, --config <file>', 'agent configuration (YAML)')
+    .option('--validate <file>', 'check a configuration file and exit (0: valid, 2: invalid)')
+    .option('--exit-when-drained', 'exit once every file found at start is read to its end and delivered')
+    .action(async (opts: { config?: string; validate?: string; exitWhenDrained?: boolean }) => {
+      if (opts.validate) {
+        const cfg = await load(opts.validate);
+        if (cfg) process.stdout.write(`${opts.validate}: valid (${Object.keys(cfg.sources).length} sources, ${Object.keys(cfg.transforms).length} transforms, ${Object.keys(cfg.sinks).length} sinks)\n`);
+        process.exitCode = cfg ? 0 : 2;
+        return;
+      }
+      if (!opts.config) {
+        process.stderr.write('loggy agent: give --config FILE (or --validate FILE)\n');
+        process.exitCode = 2;
+        return;
+      }
+      const cfg = await load(opts.config);
+      if (!cfg) {
+        process.exitCode = 2;
+        return;
+      }
+      const agent = await startAgent(cfg, { exitWhenDrained: opts.exitWhenDrained });
+      await new Promise<void>((resolve) => {
+        const onSignal = (sig: NodeJS.Signals) => {
+          agent.log.info({ signal: sig }, 'stopping');
+          resolve();
+        };
+        process.once('SIGTERM', onSignal);
+        process.once('SIGINT', onSignal);
+        if (opts.exitWhenDrained) void agent.drained().then(() => resolve());
+      });
+      await agent.stop();
+      process.exitCode = 0;
+    });
+}

@@ -1,0 +1,20 @@
+import { Command, CommanderError } from 'commander';
+import { registerAgent } from './agent.js';
+import { registerSimulate } from './simulate.js';
+
+/** Entry point of the `loggy` binary. Each command lives in its own file and registers itself. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command('loggy')
+    .description('Kubernetes cluster-level logging: node agent, sidecars, direct push and the store')
+    .exitOverride()
+    .showHelpAfterError();
+  registerAgent(program);
+  registerSimulate(program);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
+  return typeof process.exitCode === 'number' ? process.exitCode : 0;
+}

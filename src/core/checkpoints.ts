@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './atomic-write.js';
+import type { Logger } from './logger.js';
+import type { AgentMetrics } from './metrics.js';
+
+/** Where to resume one file. Offsets only ever cover events that every sink acknowledged. */
+export interface FileCheckpoint {
+  path: string;
+  dev: number;
+  ino: number;
+  /** Hash of the first `fpLen` bytes: tells a reused inode from the file we were reading. */
+  fp: string;
+  fpLen: number;
+  /** Re-read from here after a restart (start of anything still pending). */
+  offset: number;
+  /** Per stream: events ending at or before this offset were acknowledged; skip them on replay. */
+  stdout: number;
+  stderr: number;
+  /** ms since epoch of the last update, for housekeeping. */
+  updated: number;
+}
+
+interface CheckpointFile {
+  version: 1;
+  files: Record<string, FileCheckpoint>;
+}
+
+export type LoadOutcome = 'fresh' | 'loaded' | 'corrupt';
+
+/**
+ * One JSON file per source in the data directory, rewritten atomically. Updates are kept in
+ * memory and flushed on an interval and at shutdown: the file may lag the acknowledgements
+ * (causing bounded re-delivery after a crash), never lead them (which would lose lines).
+ */
+export class CheckpointStore {
+  private entries = new Map<string, FileCheckpoint>();
+  private dirty = false;
+  private timer: NodeJS.Timeout | null = null;
+  private writing: Promise<void> = Promise.resolve();
+  readonly file: string;
+
+  constructor(
+    dataDir: string,
+    private readonly component: string,
+    private readonly log: Logger,
+    private readonly metrics: AgentMetrics,
+  ) {
+    this.file = join(dataDir, 'checkpoints', `${component}.json`);
+  }
+
+  /** Read the file. A missing file is a first start; a corrupt one is reported and ignored. */
+  async load(): Promise<LoadOutcome> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'fresh';
+      this.corrupt(`cannot read: ${(err as Error).message}`);
+      return 'corrupt';
+    }
+    try {
+      const parsed = JSON.parse(text) as CheckpointFile;
+      if (parsed?.version !== 1 || typeof parsed.files !== 'object' || parsed.files === null) throw new Error('unknown layout');
+      for (const [k, v] of Object.entries(parsed.files)) {
+        if (!isCheckpoint(v)) throw new Error(`bad entry ${JSON.stringify(k)}`);
+        this.entries.set(k, v);
+      }
+      return 'loaded';
+    } catch (err) {
+      this.entries.clear();
+      this.corrupt((err as Error).message);
+      return 'corrupt';
+    }
+  }
+
+  private corrupt(reason: string): void {
+    this.metrics.checkpointErrors.inc({ component: this.component, kind: 'corrupt' });
+    this.log.error({ file: this.file, reason }, 'checkpoint file is corrupt; ignoring it');
+  }
+
+  get(key: string): FileCheckpoint | undefined {
+    return this.entries.get(key);
+  }
+
+  all(): IterableIterator<[string, FileCheckpoint]> {
+    return this.entries.entries();
+  }
+
+  set(key: string, cp: FileCheckpoint): void {
+    this.entries.set(key, cp);
+    this.dirty = true;
+  }
+
+  delete(key: string): void {
+    if (this.entries.delete(key)) this.dirty = true;
+  }
+
+  startAutoFlush(intervalMs: number): void {
+    this.timer = setInterval(() => void this.flush(), intervalMs);
+    this.timer.unref();
+  }
+
+  /** Persist if anything changed. Serialized: concurrent calls share the ordering. */
+  flush(): Promise<void> {
+    this.writing = this.writing.then(async () => {
+      if (!this.dirty) return;
+      this.dirty = false;
+      const body: CheckpointFile = { version: 1, files: Object.fromEntries(this.entries) };
+      try {
+        await writeFileAtomic(this.file, JSON.stringify(body));
+      } catch (err) {
+        this.dirty = true;
+        this.metrics.checkpointErrors.inc({ component: this.component, kind: 'write' });
+        this.log.error({ file: this.file, err: (err as Error).message }, 'cannot write checkpoints');
+      }
+    });
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.flush();
+  }
+}
+
+function isCheckpoint(v: unknown): v is FileCheckpoint {
+  if (typeof v !== 'object' || v === null) return false;
+  const c = v as Record<string, unknown>;
+  return typeof c.path === 'string' && typeof c.fp === 'string' &&
+    ['dev', 'ino', 'fpLen', 'offset', 'stdout', 'stderr'].every((k) => typeof c[k] === 'number' && Number.isFinite(c[k]));
+}

@@ -1,0 +1,8 @@
+/**
+ * Container log framing: raw bytes of a CRI or Docker json-file log → LogEvents.
+ * See Framer for the contract the tailer relies on.
+ */
+export type { FramerOptions, FramerStats, LogFormat, MultilineOptions } from './types.js';
+export { Framer, createFramer } from './framer.js';
+export { detectFormat } from './detect.js';
+export { PRESETS, buildRuleTable, type Rule, type RuleTable } from './multiline.js';

@@ -1,0 +1,52 @@
+import { createReadStream, createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+
+/** kubelet's rotation suffix layout (Go "20060102-150405"), in UTC. */
+export function rotationStamp(d: Date): string {
+  const p = (v: number): string => String(v).padStart(2, '0');
+  return `${d.getUTCFullYear()}${p(d.getUTCMonth() + 1)}${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}`;
+}
+
+/**
+ * `<log>.<stamp>`, or `<log>.<stamp>.<N>` when that second was used already. kubelet
+ * rotates at most every 10 s so it never collides; we rotate on every size overflow and
+ * must not overwrite. `taken` holds names in use (plain or gzipped) besides the disk.
+ */
+export function rotatedName(log: string, d: Date, taken: ReadonlySet<string>): string {
+  const base = `${log}.${rotationStamp(d)}`;
+  for (let n = 0; ; n++) {
+    const name = n === 0 ? base : `${base}.${n}`;
+    if (!taken.has(name) && !existsSync(name) && !existsSync(`${name}.gz`)) return name;
+  }
+}
+
+/**
+ * Compresses like kubelet: write `<file>.gz.tmp`, rename it to `<file>.gz`, then remove the
+ * original, so at any instant the data is fully in one of the two names.
+ */
+export async function gzipFile(file: string): Promise<string> {
+  const gz = `${file}.gz`;
+  const tmp = `${gz}.tmp`;
+  try {
+    await pipeline(createReadStream(file), createGzip(), createWriteStream(tmp));
+    await rename(tmp, gz);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
+  await rm(file, { force: true });
+  return gz;
+}
+
+/**
+ * Docker json-file shift: drop `.<max>`, move `.<i>` to `.<i+1>`; the caller then moves
+ * (or copies) the current file to `.1`. `max` is max-file minus one (the current file).
+ */
+export function shiftDockerFiles(log: string, max: number): void {
+  rmSync(`${log}.${max}`, { force: true });
+  for (let i = max - 1; i >= 1; i--) {
+    if (existsSync(`${log}.${i}`)) renameSync(`${log}.${i}`, `${log}.${i + 1}`);
+  }
+}

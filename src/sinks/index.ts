@@ -1,0 +1,17 @@
+import { z } from 'zod';
+import type { ComponentContext, Sink } from '../core/component.js';
+import { BlackholeSink, blackholeSinkSchema } from './blackhole/index.js';
+import { ConsoleSink, consoleSinkSchema } from './console/index.js';
+import { FileSink, fileSinkSchema } from './file/index.js';
+
+/** The one place sinks are registered: schema for the config, constructor for the topology. */
+export const sinkSchema = z.discriminatedUnion('type', [blackholeSinkSchema, consoleSinkSchema, fileSinkSchema]);
+export type SinkConfig = z.infer<typeof sinkSchema>;
+
+export function createSink(cfg: SinkConfig, ctx: ComponentContext): Sink {
+  switch (cfg.type) {
+    case 'blackhole': return new BlackholeSink(cfg, ctx);
+    case 'console': return new ConsoleSink(cfg, ctx);
+    case 'file': return new FileSink(cfg, ctx);
+  }
+}

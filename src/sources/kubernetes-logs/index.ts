@@ -1,0 +1,356 @@
+import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, relative, isAbsolute } from 'node:path';
+import { CheckpointStore } from '../../core/checkpoints.js';
+import type { Source, SourceContext } from '../../core/component.js';
+import type { Labels } from '../../core/event.js';
+import type { FramerOptions } from '../../formats/index.js';
+import { fingerprint, fingerprintOfLength } from '../tail/fingerprint.js';
+import { ReadSlots } from '../tail/read-slots.js';
+import { Tailer, type StartPosition } from '../tail/tailer.js';
+import type { KubernetesLogsConfig } from './config.js';
+import { CURRENT_LOG, isRotatedName, parseContainersLink, parsePodDir, type PathLabels } from './path-labels.js';
+import { Selector, selfFromEnv } from './select.js';
+import { DirWatcher } from './watcher.js';
+
+export { kubernetesLogsSchema, type KubernetesLogsConfig } from './config.js';
+
+interface Candidate {
+  path: string;
+  labels: PathLabels;
+  /** A rotated file: opened only to finish a checkpoint left from before a restart. */
+  rotated: boolean;
+}
+
+/**
+ * Discovers every container log on the node under ROOT/var/log/pods (and the
+ * /var/log/containers symlinks), tails each file once (identity: device + inode), and keeps
+ * checkpoints so that restarts resume where the sinks' acknowledgements left off.
+ */
+export class KubernetesLogsSource implements Source {
+  private readonly tailers = new Map<string, Tailer>();
+  private readonly checkpoints: CheckpointStore;
+  private readonly slots: ReadSlots;
+  private readonly selector: Selector;
+  private readonly watcher: DirWatcher;
+  private readonly podsDir: string;
+  private readonly containersDir: string;
+  private readonly framer: FramerOptions;
+  private startAtEnd = false;
+  private scanning: Promise<void> | null = null;
+  private rescanQueued = false;
+  private scanTimer: NodeJS.Timeout | null = null;
+  private debounce: NodeJS.Timeout | null = null;
+  private stopped = false;
+  private initialScanDone = false;
+  private loaded: 'fresh' | 'loaded' | 'corrupt' = 'fresh';
+  /** When each file (device:inode) was last seen on disk: checkpoints of vanished files go. */
+  private readonly lastSeen = new Map<string, number>();
+  /** Checkpoints known to describe the file now at their inode (written by us, or fingerprint checked). */
+  private readonly verified = new Set<string>();
+
+  constructor(private readonly cfg: KubernetesLogsConfig, private readonly ctx: SourceContext) {
+    this.checkpoints = new CheckpointStore(ctx.dataDir, ctx.name, ctx.log, ctx.metrics);
+    this.slots = new ReadSlots(cfg.read_concurrency, cfg.read_chunk_bytes);
+    this.selector = new Selector(cfg, selfFromEnv());
+    this.podsDir = join(cfg.root, 'var/log/pods');
+    this.containersDir = join(cfg.root, 'var/log/containers');
+    this.watcher = new DirWatcher(cfg.watch, (dir, file) => this.onWatch(dir, file), (reason) => {
+      ctx.metrics.watchFallback.set({ component: ctx.name }, 1);
+      ctx.log.warn({ reason }, 'fs.watch unavailable; relying on periodic rescan and polling');
+    });
+    const m = cfg.multiline;
+    this.framer = {
+      format: 'auto',
+      maxLineBytes: cfg.max_line_bytes,
+      multiline: m ? { preset: m.preset, start: m.start, continuation: m.continuation, flushMs: m.flush_timeout, maxLines: m.max_lines } : null,
+    };
+  }
+
+  async start(): Promise<void> {
+    const outcome = await this.checkpoints.load();
+    this.loaded = outcome;
+    this.startAtEnd = outcome === 'fresh' ? this.cfg.read_from === 'end' : outcome === 'corrupt' ? this.cfg.on_corrupt_checkpoint === 'end' : false;
+    await this.scan();
+    this.initialScanDone = true;
+    this.checkpoints.startAutoFlush(this.cfg.checkpoint_interval);
+    this.scanTimer = setInterval(() => this.requestScan(), this.cfg.rescan_interval);
+    this.ctx.log.info({ root: this.cfg.root, files: this.tailers.size, watch: this.watcher.active, checkpoints: outcome }, 'kubernetes_logs started');
+  }
+
+  /**
+   * Checkpoints stay while their file exists (a drained rotated file keeps one at its end, so
+   * it is never read again); once the file has not been seen for a while, the entry goes.
+   */
+  private forgetVanished(): void {
+    const cutoff = Date.now() - VANISHED_GRACE_MS;
+    for (const [key] of [...this.checkpoints.all()]) {
+      if (this.tailers.has(key)) continue;
+      const seen = this.lastSeen.get(key);
+      if (seen === undefined) this.lastSeen.set(key, Date.now());
+      else if (seen < cutoff) {
+        this.checkpoints.delete(key);
+        this.lastSeen.delete(key);
+        this.verified.delete(key);
+      }
+    }
+  }
+
+  private onWatch(dir: string, file: string | null): void {
+    if (file) {
+      const path = join(dir, file);
+      for (const t of this.tailers.values()) if (t.path === path) t.notify();
+    }
+    // Coalesce bursts of events into one scan soon after.
+    if (!this.debounce) {
+      this.debounce = setTimeout(() => {
+        this.debounce = null;
+        this.requestScan();
+      }, 20);
+    }
+  }
+
+  private requestScan(): void {
+    if (this.stopped) return;
+    if (this.scanning) {
+      this.rescanQueued = true;
+      return;
+    }
+    void this.scan();
+  }
+
+  private scan(): Promise<void> {
+    this.scanning = this.doScan()
+      .catch((err) => this.ctx.log.error({ err: (err as Error).message }, 'discovery scan failed'))
+      .finally(() => {
+        this.scanning = null;
+        if (this.rescanQueued) {
+          this.rescanQueued = false;
+          this.requestScan();
+        }
+      });
+    return this.scanning;
+  }
+
+  private async doScan(): Promise<void> {
+    const seenDirs = new Set<string>();
+    const candidates: Candidate[] = [];
+    await this.scanPods(candidates, seenDirs);
+    if (this.cfg.containers_dir) await this.scanContainersDir(candidates, seenDirs);
+    this.watcher.retain(seenDirs);
+    for (const c of candidates) {
+      if (this.stopped) return;
+      await this.consider(c);
+    }
+    this.forgetVanished();
+  }
+
+  private async scanPods(out: Candidate[], seenDirs: Set<string>): Promise<void> {
+    const pods = await listDir(this.podsDir);
+    if (pods === null) return;
+    seenDirs.add(this.podsDir);
+    this.watcher.add(this.podsDir);
+    for (const podName of pods) {
+      const pod = parsePodDir(podName);
+      if (!pod || !this.selector.pod(pod.namespace, pod.pod, pod.pod_uid)) continue;
+      const podDir = join(this.podsDir, podName);
+      const containers = await listDir(podDir);
+      if (containers === null) continue;
+      seenDirs.add(podDir);
+      this.watcher.add(podDir);
+      for (const container of containers) {
+        if (!this.selector.container(container)) continue;
+        const cdir = join(podDir, container);
+        const files = await listDir(cdir);
+        if (files === null) continue;
+        seenDirs.add(cdir);
+        this.watcher.add(cdir);
+        for (const f of files) {
+          const m = CURRENT_LOG.exec(f);
+          if (m) out.push({ path: join(cdir, f), labels: { ...pod, container, restart: m[1] }, rotated: false });
+        }
+        await this.addRotated(cdir, files, { ...pod, container }, out);
+      }
+    }
+  }
+
+  /**
+   * Rotated files may still hold lines not delivered: after a restart, or when a file was
+   * created and rotated between two scans. Look next to the current file (or next to its
+   * symlink target, for Docker's -json.log.N); `consider` decides from the checkpoints.
+   */
+  private async addRotated(cdir: string, files: string[], labels: PathLabels, out: Candidate[]): Promise<void> {
+    for (const f of files) {
+      const m = CURRENT_LOG.exec(f);
+      if (!m) continue;
+      const current = join(cdir, f);
+      const real = CURRENT_LOG.test(basename(current)) && (await lstat(current).catch(() => null))?.isSymbolicLink()
+        ? await realpath(current).catch(() => current)
+        : current;
+      const dir = dirname(real);
+      const base = basename(real);
+      const siblings = dir === cdir ? files : ((await listDir(dir)) ?? []);
+      for (const s of siblings) {
+        if (isRotatedName(s, base)) out.push({ path: join(dir, s), labels: { ...labels, restart: m[1] }, rotated: true });
+      }
+    }
+  }
+
+  private async scanContainersDir(out: Candidate[], seenDirs: Set<string>): Promise<void> {
+    const names = await listDir(this.containersDir);
+    if (names === null) return;
+    seenDirs.add(this.containersDir);
+    this.watcher.add(this.containersDir);
+    for (const name of names) {
+      const parsed = parseContainersLink(name);
+      if (!parsed) continue;
+      const path = join(this.containersDir, name);
+      // A link into var/log/pods carries the richer labels (uid, restart) of that layout.
+      const real = await realpath(path).catch(() => null);
+      if (real === null) continue;
+      const rel = relative(this.podsDir, real);
+      if (!rel.startsWith('..') && !isAbsolute(rel)) {
+        const [podDir, container, file] = rel.split('/');
+        const pod = parsePodDir(podDir ?? '');
+        const m = CURRENT_LOG.exec(file ?? '');
+        if (pod && m && container) {
+          if (!this.selector.pod(pod.namespace, pod.pod, pod.pod_uid) || !this.selector.container(container)) continue;
+          out.push({ path: real, labels: { ...pod, container, restart: m[1], container_id: parsed.container_id }, rotated: false });
+          continue;
+        }
+      }
+      if (!this.selector.pod(parsed.namespace, parsed.pod, '') || !this.selector.container(parsed.container)) continue;
+      out.push({ path, labels: parsed, rotated: false });
+    }
+  }
+
+  /** Open a tailer for a candidate unless its file (device + inode) is already followed. */
+  private async consider(c: Candidate): Promise<void> {
+    let st;
+    try {
+      st = await stat(c.path);
+    } catch {
+      return;
+    }
+    if (!st.isFile()) return;
+    const key = `${st.dev}:${st.ino}`;
+    this.lastSeen.set(key, Date.now());
+    if (this.tailers.has(key)) return;
+    let cp = this.checkpoints.get(key);
+    // Fast path for the common case: a rotated file we already read to its end.
+    if (c.rotated && cp && this.verified.has(key) && cp.offset >= st.size) return;
+    let fh: FileHandle;
+    try {
+      fh = await open(c.path, 'r');
+    } catch (err) {
+      this.ctx.metrics.fileErrors.inc({ component: this.ctx.name });
+      this.ctx.log.warn({ path: c.path, err: (err as Error).message }, 'cannot open log file');
+      return;
+    }
+    const take = await this.decide(c, key, st.dev, st.ino, fh);
+    if (!take) {
+      await fh.close();
+      return;
+    }
+    cp = this.checkpoints.get(key);
+    let start: StartPosition = { offset: 0, stdout: -1, stderr: -1 };
+    let fp = null;
+    if (cp) {
+      start = { offset: cp.offset, stdout: cp.stdout, stderr: cp.stderr };
+      fp = { fp: cp.fp, len: cp.fpLen };
+    } else if (this.startAtEnd && !this.initialScanDone) {
+      start = { offset: take.size, stdout: take.size, stderr: take.size };
+    }
+    const labels: Labels = stripEmpty({ ...c.labels });
+    const tailer = new Tailer({
+      path: c.path, fh, dev: st.dev, ino: st.ino, fp, labels, start,
+      framer: this.framer, slots: this.slots, checkpoints: this.checkpoints, ctx: this.ctx,
+      pollMs: this.cfg.poll_interval, rotateWaitMs: this.cfg.rotate_wait, rotated: c.rotated,
+      onClosed: (t) => {
+        if (this.tailers.get(t.key) === t) this.tailers.delete(t.key);
+        this.ctx.metrics.filesOpen.set({ component: this.ctx.name }, this.tailers.size);
+      },
+    });
+    this.tailers.set(key, tailer);
+    this.verified.add(key);
+    this.ctx.metrics.filesOpened.inc({ component: this.ctx.name });
+    this.ctx.metrics.filesOpen.set({ component: this.ctx.name }, this.tailers.size);
+    this.ctx.log.info({ path: c.path, offset: start.offset, rotated: c.rotated }, 'tailing file');
+    tailer.start();
+  }
+
+  /**
+   * Whether to tail a file just opened, from what the checkpoints say about it. Returns its
+   * size when it is to be tailed.
+   */
+  private async decide(c: Candidate, key: string, dev: number, ino: number, fh: FileHandle): Promise<{ size: number } | null> {
+    // Another scan may have raced us to the same file, or the path was rotated since stat.
+    const st = await fh.stat().catch(() => null);
+    if (!st || this.tailers.has(key) || this.stopped || st.ino !== ino || st.dev !== dev) return null;
+    let cp = this.checkpoints.get(key);
+    if (cp && !this.verified.has(key)) {
+      if (cp.fpLen > 0 && (await fingerprintOfLength(fh, cp.fpLen)) === cp.fp && cp.offset <= st.size) {
+        this.verified.add(key);
+      } else {
+        // Same inode, different file (inode reused after a delete), or shrunk: not ours.
+        this.ctx.log.info({ path: c.path }, 'checkpoint does not match the file (inode reused); reading from the start');
+        this.checkpoints.delete(key);
+        cp = undefined;
+      }
+    }
+    if (!c.rotated) return { size: st.size };
+    // A rotated file is read when it was not finished: its checkpoint stops short of its end,
+    // or it has none because it was created and rotated while we were not looking.
+    if (cp) return cp.offset < st.size ? { size: st.size } : null;
+    if (this.initialScanDone || this.loaded === 'loaded') return { size: st.size };
+    // Very first start: rotated files hold history from before the agent; mark them done so
+    // a later restart does not mistake them for files rotated while it was down.
+    const fp = await fingerprint(fh);
+    if (fp) {
+      this.checkpoints.set(key, { path: c.path, dev, ino, fp: fp.fp, fpLen: fp.len, offset: st.size, stdout: st.size, stderr: st.size, updated: Date.now() });
+      this.verified.add(key);
+    }
+    return null;
+  }
+
+  /** With exitWhenDrained: every file known at start read to its end. */
+  async drained(): Promise<void> {
+    while (!this.initialScanDone) await new Promise((r) => setTimeout(r, 10));
+    for (;;) {
+      const ts = [...this.tailers.values()];
+      await Promise.all(ts.map((t) => t.whenCaughtUp()));
+      if (this.scanning) await this.scanning;
+      if ([...this.tailers.values()].every((t) => ts.includes(t))) return;
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.scanTimer) clearInterval(this.scanTimer);
+    if (this.debounce) clearTimeout(this.debounce);
+    this.watcher.close();
+    if (this.scanning) await this.scanning;
+    await Promise.all([...this.tailers.values()].map((t) => t.stop()));
+  }
+
+  async close(): Promise<void> {
+    await this.checkpoints.close();
+    await Promise.all([...this.tailers.values()].map((t) => t.release()));
+  }
+}
+
+/** A checkpoint outlives its file by this much (rescans may briefly miss a file mid-rotation). */
+const VANISHED_GRACE_MS = 10_000;
+
+function stripEmpty(l: Record<string, string | undefined>): Labels {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(l)) if (v) out[k] = v;
+  return out;
+}
+
+async function listDir(dir: string): Promise<string[] | null> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return null;
+  }
+}

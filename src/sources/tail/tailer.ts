@@ -1,0 +1,296 @@
+import { stat, type FileHandle } from 'node:fs/promises';
+import { EventBatch } from '../../core/batch.js';
+import type { CheckpointStore } from '../../core/checkpoints.js';
+import type { SourceContext } from '../../core/component.js';
+import { makeSource, type EventSource, type Labels, type LogEvent } from '../../core/event.js';
+import { createFramer, type Framer, type FramerOptions } from '../../formats/index.js';
+import { fingerprint, type Fingerprint } from './fingerprint.js';
+import type { ReadSlots } from './read-slots.js';
+
+/** Where reading starts: an offset plus, per stream, the last event end already delivered. */
+export interface StartPosition {
+  offset: number;
+  stdout: number;
+  stderr: number;
+}
+
+export interface TailerOptions {
+  /** Path the file was found at (may be a symlink); watched for rotation and deletion. */
+  path: string;
+  fh: FileHandle;
+  dev: number;
+  ino: number;
+  /** Known fingerprint (from the checkpoint that matched), or null to compute it. */
+  fp: Fingerprint | null;
+  labels: Labels;
+  start: StartPosition;
+  framer: FramerOptions;
+  slots: ReadSlots;
+  checkpoints: CheckpointStore;
+  ctx: SourceContext;
+  /** How often to look for new data when no watch event says so. */
+  pollMs: number;
+  /** After rotation or deletion, keep reading until the file has been quiet this long. */
+  rotateWaitMs: number;
+  /** The file was already rotated away when found (after a restart): drain it, then close. */
+  rotated?: boolean;
+  /** Called once the tailer has closed its file. */
+  onClosed: (t: Tailer) => void;
+}
+
+interface Pending {
+  snap: StartPosition;
+  acked: boolean;
+}
+
+/**
+ * Follows one file by descriptor: reads a chunk per turn, frames it into events, emits a
+ * batch per chunk and advances its checkpoint only as batches are acknowledged, in order.
+ * Holding the descriptor is what makes rotation lossless: a renamed or deleted file is read
+ * to its end through the open descriptor before it is closed.
+ */
+export class Tailer {
+  readonly key: string;
+  private readonly framer: Framer;
+  private offset: number;
+  private lastEnd: { stdout: number; stderr: number };
+  private source: EventSource | null = null;
+  private fp: Fingerprint | null;
+  private pending: Pending[] = [];
+  private stopping = false;
+  private closed = false;
+  /** The path no longer leads to this file: drain, then close. */
+  private detached = false;
+  private lastGrowth = Date.now();
+  private wake: (() => void) | null = null;
+  private notified = false;
+  private caughtUp = false;
+  private caughtUpWaiters: Array<() => void> = [];
+  private loop: Promise<void> | null = null;
+  private readonly counted = { truncated: 0, malformed: 0, partialFlushed: 0 };
+
+  constructor(private readonly o: TailerOptions) {
+    this.key = `${o.dev}:${o.ino}`;
+    this.framer = createFramer(o.framer);
+    this.offset = o.start.offset;
+    this.lastEnd = { stdout: o.start.stdout, stderr: o.start.stderr };
+    this.fp = o.fp;
+    this.detached = o.rotated ?? false;
+  }
+
+  get path(): string {
+    return this.o.path;
+  }
+
+  start(): void {
+    this.loop = this.run().catch((err) => {
+      this.o.ctx.metrics.fileErrors.inc({ component: this.o.ctx.name });
+      this.o.ctx.log.error({ path: this.o.path, err: (err as Error).message }, 'tailer failed; closing file');
+      return this.close('error');
+    });
+  }
+
+  /** Something happened to the file (watch event): look now rather than at the next poll. */
+  notify(): void {
+    this.notified = true;
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  /** Resolves once the file was read to its current end at least once. */
+  whenCaughtUp(): Promise<void> {
+    if (this.caughtUp || this.closed) return Promise.resolve();
+    return new Promise((r) => this.caughtUpWaiters.push(r));
+  }
+
+  /** Stop reading (agent shutdown). The checkpoint keeps what was acknowledged. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.notify();
+    await this.loop;
+  }
+
+  /** Close the descriptor at shutdown, keeping the checkpoint. */
+  async release(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.o.fh.close().catch(() => undefined);
+  }
+
+  private async run(): Promise<void> {
+    const { ctx, slots } = this.o;
+    const out: LogEvent[] = [];
+    await this.recordStart();
+    while (!this.stopping) {
+      const buf = await slots.acquire();
+      let n: number;
+      try {
+        n = (await this.o.fh.read(buf, 0, buf.length, this.offset)).bytesRead;
+        if (n > 0) this.framer.push(buf.subarray(0, n), this.offset, out);
+      } finally {
+        slots.release(buf);
+      }
+      if (n > 0) {
+        this.offset += n;
+        this.lastGrowth = Date.now();
+        ctx.metrics.bytesIn.inc({ component: ctx.name }, n);
+        await this.emit(out);
+        continue;
+      }
+      // At the end of what is written so far.
+      this.framer.flush(out, Date.now(), ctx.exitWhenDrained);
+      await this.emit(out);
+      if (await this.checkTruncated()) continue;
+      if (await this.checkDetached()) {
+        this.framer.flush(out, Date.now(), true);
+        await this.emit(out);
+        await this.close(this.detachedReason);
+        return;
+      }
+      this.markCaughtUp();
+      await this.sleep();
+    }
+  }
+
+  /**
+   * Put the file in the checkpoints as soon as it is opened: after a crash, a restart then
+   * knows the file (and where reading started) even if no batch was acknowledged yet.
+   */
+  private async recordStart(): Promise<void> {
+    if (!this.fp) this.fp = await fingerprint(this.o.fh);
+    if (!this.fp || this.o.checkpoints.get(this.key)) return;
+    const { offset, stdout, stderr } = this.o.start;
+    this.o.checkpoints.set(this.key, {
+      path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
+      offset, stdout, stderr, updated: Date.now(),
+    });
+  }
+
+  private markCaughtUp(): void {
+    if (this.caughtUp) return;
+    this.caughtUp = true;
+    for (const w of this.caughtUpWaiters.splice(0)) w();
+  }
+
+  private sleep(): Promise<void> {
+    if (this.notified || this.stopping) {
+      this.notified = false;
+      return Promise.resolve();
+    }
+    const due = this.framer.nextFlushDue();
+    const ms = due === null ? this.o.pollMs : Math.max(1, Math.min(this.o.pollMs, due - Date.now()));
+    return new Promise((resolve) => {
+      const t = setTimeout(() => { this.wake = null; resolve(); }, ms);
+      this.wake = () => { clearTimeout(t); this.notified = false; resolve(); };
+    });
+  }
+
+  /** copytruncate: the file shrank below our offset. Start over from its beginning. */
+  private async checkTruncated(): Promise<boolean> {
+    const st = await this.o.fh.stat();
+    if (st.size >= this.offset) return false;
+    this.o.ctx.metrics.truncations.inc({ component: this.o.ctx.name });
+    this.o.ctx.log.warn({ path: this.o.path, size: st.size, offset: this.offset }, 'file truncated under the read offset (copytruncate); reading from the start');
+    this.offset = 0;
+    this.framer.reset(0);
+    this.lastEnd = { stdout: -1, stderr: -1 };
+    this.fp = null;
+    this.source = null;
+    return true;
+  }
+
+  private detachedReason: 'rotated' | 'deleted' = 'rotated';
+
+  private async checkDetached(): Promise<boolean> {
+    if (!this.detached) {
+      try {
+        const st = await stat(this.o.path);
+        if (st.ino !== this.o.ino || st.dev !== this.o.dev) {
+          this.detached = true;
+          this.detachedReason = 'rotated';
+        }
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        this.detached = true;
+        this.detachedReason = 'deleted';
+      }
+      if (this.detached) this.lastGrowth = Date.now();
+    }
+    // Writers may finish a last write into the renamed file; wait until it has been quiet.
+    return this.detached && Date.now() - this.lastGrowth >= this.o.rotateWaitMs;
+  }
+
+  private async emit(out: LogEvent[]): Promise<void> {
+    if (out.length === 0) return;
+    const { ctx } = this.o;
+    // Drop what a previous run already delivered (per stream: offsets rise per stream).
+    let events: LogEvent[];
+    if (this.lastEnd.stdout >= 0 || this.lastEnd.stderr >= 0) {
+      events = out.filter((ev) => ev.offset > (ev.stream === 'stdout' ? this.lastEnd.stdout : this.lastEnd.stderr));
+      if (events.length !== out.length) ctx.metrics.replaySkipped.inc({ component: ctx.name }, out.length - events.length);
+    } else {
+      events = out.slice();
+    }
+    for (const ev of events) {
+      if (ev.stream === 'stdout') this.lastEnd.stdout = ev.offset;
+      else this.lastEnd.stderr = ev.offset;
+    }
+    out.length = 0;
+    this.countFramerStats();
+    if (events.length === 0) return;
+    const source = this.source ?? (await this.makeSource());
+    const p: Pending = { snap: { offset: this.framer.resumeOffset(), ...this.lastEnd }, acked: false };
+    this.pending.push(p);
+    ctx.metrics.eventsIn.inc({ component: ctx.name }, events.length);
+    await ctx.emit(new EventBatch(source, events, () => {
+      p.acked = true;
+      this.commitAcked();
+    }));
+  }
+
+  private countFramerStats(): void {
+    const { ctx } = this.o;
+    const s = this.framer.stats;
+    const labels = { component: ctx.name };
+    if (s.truncated !== this.counted.truncated) ctx.metrics.truncated.inc(labels, s.truncated - this.counted.truncated);
+    if (s.malformed !== this.counted.malformed) ctx.metrics.malformed.inc(labels, s.malformed - this.counted.malformed);
+    if (s.partialFlushed !== this.counted.partialFlushed) ctx.metrics.partialFlushed.inc(labels, s.partialFlushed - this.counted.partialFlushed);
+    this.counted.truncated = s.truncated;
+    this.counted.malformed = s.malformed;
+    this.counted.partialFlushed = s.partialFlushed;
+  }
+
+  private async makeSource(): Promise<EventSource> {
+    if (!this.fp) this.fp = await fingerprint(this.o.fh);
+    // Events exist, so a first line exists; the fallback only covers a file truncated meanwhile.
+    const fp = this.fp ?? { fp: 'none', len: 0 };
+    this.source = makeSource(`${this.key}:${fp.fp}`, this.o.ctx.name, this.o.labels);
+    return this.source;
+  }
+
+  /** Advance the checkpoint over the acknowledged prefix of emitted batches. */
+  private commitAcked(): void {
+    let last: Pending | null = null;
+    while (this.pending.length > 0 && this.pending[0].acked) last = this.pending.shift()!;
+    if (!last || !this.fp) return;
+    this.o.checkpoints.set(this.key, {
+      path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
+      offset: last.snap.offset, stdout: last.snap.stdout, stderr: last.snap.stderr, updated: Date.now(),
+    });
+  }
+
+  private async close(reason: string): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.o.fh.close().catch(() => undefined);
+    const { ctx } = this.o;
+    ctx.metrics.filesClosed.inc({ component: ctx.name, reason });
+    ctx.log.info({ path: this.o.path, reason, offset: this.offset }, 'file drained and closed');
+    // The checkpoint stays, at the file's end: after a restart it tells this rotated file
+    // (done) from one rotated while the agent was down (to be read). Housekeeping drops it.
+    this.markCaughtUp();
+    this.o.onClosed(this);
+  }
+}
+

@@ -1,0 +1,13 @@
+import { z } from 'zod';
+import type { ComponentContext, Transform } from '../core/component.js';
+import { FilterTransform, filterTransformSchema } from './filter/index.js';
+
+/** The one place transforms are registered. */
+export const transformSchema = z.discriminatedUnion('type', [filterTransformSchema]);
+export type TransformConfig = z.infer<typeof transformSchema>;
+
+export function createTransform(cfg: TransformConfig, ctx: ComponentContext): Transform {
+  switch (cfg.type) {
+    case 'filter': return new FilterTransform(cfg, ctx);
+  }
+}

@@ -1,0 +1,46 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { agentConfigSchema } from '../../src/agent/config.js';
+import { startAgent, type RunningAgent } from '../../src/agent/run.js';
+import { silentLogger } from '../../src/core/logger.js';
+
+export interface OutEvent {
+  ts: string;
+  stream: string;
+  line: string;
+  labels: Record<string, string>;
+  flags?: string[];
+}
+
+/** An in-process agent: kubernetes_logs over `root` into a file sink at `out`. */
+export async function runAgent(opts: { root: string; dataDir: string; out: string; source?: Record<string, unknown>; sink?: Record<string, unknown> }): Promise<RunningAgent> {
+  const cfg = agentConfigSchema.parse({
+    data_dir: opts.dataDir,
+    shutdown_grace: 500,
+    sources: { node: { type: 'kubernetes_logs', root: opts.root, poll_interval: 50, rescan_interval: 500, rotate_wait: 200, checkpoint_interval: 100, ...opts.source } },
+    sinks: { out: { type: 'file', inputs: ['node'], path: opts.out, ...opts.sink } },
+  });
+  return startAgent(cfg, { log: silentLogger });
+}
+
+export function readOut(out: string): OutEvent[] {
+  if (!existsSync(out)) return [];
+  return readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as OutEvent);
+}
+
+let seq = 0;
+/** A CRI record with a fresh nanosecond timestamp. */
+export function cri(line: string, stream = 'stdout', tag = 'F'): string {
+  seq++;
+  return `2026-11-22T10:00:00.${String(seq).padStart(9, '0')}Z ${stream} ${tag} ${line}\n`;
+}
+
+export function podLog(root: string, ns: string, pod: string, container: string, restart = 0, uid = 'uid-' + pod): string {
+  const p = join(root, 'var/log/pods', `${ns}_${pod}_${uid}`, container, `${restart}.log`);
+  mkdirSync(dirname(p), { recursive: true });
+  return p;
+}
+
+export function append(path: string, text: string): void {
+  appendFileSync(path, text);
+}

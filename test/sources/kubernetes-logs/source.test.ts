@@ -1,0 +1,254 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, truncateSync, writeFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { RunningAgent } from '../../../src/agent/run.js';
+import { append, cri, podLog, readOut, runAgent } from '../../helpers/agent.js';
+import { tempDir, waitFor } from '../../helpers/proc.js';
+
+let tmp: ReturnType<typeof tempDir>;
+let root: string;
+let out: string;
+let dataDir: string;
+let agent: RunningAgent | null = null;
+
+beforeEach(() => {
+  tmp = tempDir('loggy-src-');
+  root = join(tmp.dir, 'node');
+  out = join(tmp.dir, 'out.ndjson');
+  dataDir = join(tmp.dir, 'data');
+});
+afterEach(async () => {
+  await agent?.stop();
+  agent = null;
+  tmp.cleanup();
+});
+
+const lines = () => readOut(out).map((e) => e.line);
+const until = (pred: () => boolean, what: string, ms = 5000) => waitFor(pred, ms, what, 20);
+
+describe('discovery', () => {
+  it('takes labels from the kubelet path', async () => {
+    const p = podLog(root, 'shop', 'web-7d4b9c8f6-x2k4p', 'nginx', 2, '0f9c2a1e-1111-2222-3333-444455556666');
+    append(p, cri('hello'));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('hello'), 'hello');
+    expect(readOut(out)[0].labels).toEqual({ namespace: 'shop', pod: 'web-7d4b9c8f6-x2k4p', pod_uid: '0f9c2a1e-1111-2222-3333-444455556666', container: 'nginx', restart: '2' });
+  });
+
+  for (const watch of [true, false]) {
+    it(`picks up a new pod's file within 1 s (watch: ${watch})`, async () => {
+      mkdirSync(join(root, 'var/log/pods'), { recursive: true });
+      agent = await runAgent({ root, dataDir, out, source: { watch, rescan_interval: 1000 } });
+      await new Promise((r) => setTimeout(r, 300));
+      const t0 = Date.now();
+      append(podLog(root, 'default', 'late', 'app'), cri('late line'));
+      await until(() => lines().includes('late line'), 'late line', 3000);
+      expect(Date.now() - t0).toBeLessThan(1000);
+    });
+  }
+
+  it('reads a file reachable through /var/log/containers and /var/log/pods only once', async () => {
+    const p = podLog(root, 'default', 'dup', 'app');
+    append(p, cri('once'));
+    const cdir = join(root, 'var/log/containers');
+    mkdirSync(cdir, { recursive: true });
+    symlinkSync(p, join(cdir, `dup_default_app-${'a'.repeat(64)}.log`));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('once'), 'once');
+    append(p, cri('twice?'));
+    await until(() => lines().includes('twice?'), 'second line');
+    expect(lines().filter((l) => l === 'once')).toHaveLength(1);
+    expect(readOut(out)[0].labels.container_id ?? 'a'.repeat(64)).toBe('a'.repeat(64));
+  });
+
+  it('reads /var/log/containers links that lead outside /var/log/pods, labelled from the link name', async () => {
+    const real = join(root, 'var/lib/docker/containers/abc/abc-json.log');
+    mkdirSync(dirname(real), { recursive: true });
+    writeFileSync(real, '{"log":"from docker\\n","stream":"stderr","time":"2026-11-22T10:00:00.000000001Z"}\n');
+    const cdir = join(root, 'var/log/containers');
+    mkdirSync(cdir, { recursive: true });
+    symlinkSync(real, join(cdir, `api-5f6_payments_server-${'b'.repeat(64)}.log`));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('from docker'), 'docker line');
+    const ev = readOut(out)[0];
+    expect(ev.stream).toBe('stderr');
+    expect(ev.ts).toBe('2026-11-22T10:00:00.000000001Z');
+    expect(ev.labels).toMatchObject({ namespace: 'payments', pod: 'api-5f6', container: 'server', container_id: 'b'.repeat(64) });
+  });
+
+  it('applies include/exclude globs, the kube-system switch and skips its own pod', async () => {
+    append(podLog(root, 'shop', 'web-1', 'app'), cri('shop app'));
+    append(podLog(root, 'shop', 'web-1', 'istio-proxy'), cri('shop sidecar'));
+    append(podLog(root, 'kube-system', 'coredns-1', 'coredns'), cri('dns'));
+    append(podLog(root, 'shop', 'canary-1', 'app'), cri('canary'));
+    append(podLog(root, 'logging', 'loggy-abcde', 'agent'), cri('myself'));
+    append(podLog(root, 'other', 'x-1', 'app'), cri('other ns'));
+    process.env.POD_NAMESPACE = 'logging';
+    process.env.POD_NAME = 'loggy-abcde';
+    try {
+      agent = await runAgent({
+        root, dataDir, out,
+        source: { kube_system: false, include: { namespaces: ['shop', 'logging', 'kube-*'] }, exclude: { pods: ['canary-*'], containers: 'istio-*' } },
+      });
+      append(podLog(root, 'shop', 'web-1', 'app'), cri('marker'));
+      await until(() => lines().includes('marker'), 'marker');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(lines().sort()).toEqual(['marker', 'shop app']);
+    } finally {
+      delete process.env.POD_NAMESPACE;
+      delete process.env.POD_NAME;
+    }
+  });
+
+  it('reads a deleted pod\'s file to the end, then closes it', async () => {
+    const p = podLog(root, 'default', 'gone', 'app');
+    append(p, cri('first'));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('first'), 'first');
+    append(p, cri('last words'));
+    rmSync(join(root, 'var/log/pods'), { recursive: true });
+    await until(() => lines().includes('last words'), 'last words');
+    await waitFor(async () => (await agent!.metrics.total('loggy_files_closed_total')) === 1, 3000, 'file closed');
+  });
+});
+
+describe('rotation', () => {
+  it('reads a renamed file to its end through the open descriptor, then the new file; never .gz', async () => {
+    const p = podLog(root, 'default', 'rot', 'app');
+    append(p, cri('a1') + cri('a2'));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('a2'), 'a2');
+    const rotated = `${p}.20261122-100000`;
+    renameSync(p, rotated);
+    append(rotated, cri('a3 late write to the renamed file'));
+    append(p, cri('b1'));
+    writeFileSync(`${p}.20261122-090000.gz`, cri('never read'));
+    await until(() => lines().includes('b1') && lines().includes('a3 late write to the renamed file'), 'both files');
+    await new Promise((r) => setTimeout(r, 400));
+    expect(lines().sort()).toEqual(['a1', 'a2', 'a3 late write to the renamed file', 'b1']);
+  });
+
+  it('follows Docker rotation (-json.log → -json.log.1) behind a symlink', async () => {
+    const real = join(root, 'var/lib/docker/containers/c1/c1-json.log');
+    mkdirSync(dirname(real), { recursive: true });
+    const p = podLog(root, 'default', 'dock', 'app');
+    symlinkSync(real, p);
+    const d = (s: string, n: number) => `{"log":"${s}\\n","stream":"stdout","time":"2026-11-22T10:00:0${n}.000000001Z"}\n`;
+    append(real, d('d1', 1));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('d1'), 'd1');
+    append(real, d('d2', 2));
+    renameSync(real, `${real}.1`);
+    append(real, d('d3', 3));
+    await until(() => lines().includes('d3') && lines().includes('d2'), 'd2 and d3');
+    expect(lines().sort()).toEqual(['d1', 'd2', 'd3']);
+  });
+
+  it('detects copytruncate and reads the file again from the start', async () => {
+    const p = podLog(root, 'default', 'ct', 'app');
+    append(p, cri('before truncate one') + cri('before truncate two'));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('before truncate two'), 'first lines');
+    copyFileSync(p, `${p}.1`);
+    truncateSync(p, 0);
+    append(p, cri('after'));
+    await until(() => lines().includes('after'), 'after truncate');
+    expect(await agent.metrics.total('loggy_file_truncations_total')).toBe(1);
+    expect(lines().filter((l) => l.startsWith('before')).length).toBe(2);
+  });
+});
+
+describe('checkpoints', () => {
+  const cpFile = () => join(dataDir, 'checkpoints', 'node.json');
+
+  it('resumes after a restart without loss or duplicates, including a rotation while stopped', async () => {
+    const p = podLog(root, 'default', 'cp', 'app');
+    append(p, cri('one') + cri('two'));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('two'), 'two');
+    await agent.stop();
+    agent = null;
+    append(p, cri('three written while stopped'));
+    renameSync(p, `${p}.20261122-110000`);
+    append(p, cri('four in the new file'));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('four in the new file') && lines().includes('three written while stopped'), 'all lines');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(lines()).toHaveLength(4);
+  });
+
+  it('advances only over acknowledged events (a failing sink keeps the offset at 0)', async () => {
+    const p = podLog(root, 'default', 'ack', 'app');
+    append(p, cri('x'.repeat(100)));
+    // The sink's path is a directory: every write fails and is retried, never acknowledged.
+    mkdirSync(join(tmp.dir, 'blocked'), { recursive: true });
+    agent = await runAgent({ root, dataDir, out: join(tmp.dir, 'blocked') });
+    await waitFor(async () => (await agent!.metrics.total('loggy_sink_errors_total')) >= 1, 3000, 'sink error');
+    await agent.stop();
+    agent = null;
+    const cp = existsSync(cpFile()) ? JSON.parse(readFileSync(cpFile(), 'utf8')) : { files: {} };
+    for (const e of Object.values(cp.files) as Array<{ offset: number }>) expect(e.offset).toBe(0);
+  });
+
+  it('does not resume at a stale offset when the inode was reused by another file', async () => {
+    const p = podLog(root, 'default', 'reuse', 'app');
+    append(p, cri('new file line one') + cri('new file line two'));
+    const st = statSync(p);
+    mkdirSync(dirname(cpFile()), { recursive: true });
+    writeFileSync(cpFile(), JSON.stringify({ version: 1, files: { [`${st.dev}:${st.ino}`]: {
+      path: p, dev: st.dev, ino: st.ino, fp: 'deadbeefdeadbeef', fpLen: 20, offset: st.size - 10, stdout: st.size - 10, stderr: -1, updated: Date.now() } } }));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('new file line two'), 'line two');
+    expect(lines()).toContain('new file line one');
+  });
+
+  for (const policy of ['beginning', 'end'] as const) {
+    it(`reports a corrupt checkpoint file and starts from the ${policy}`, async () => {
+      const p = podLog(root, 'default', 'corrupt', 'app');
+      append(p, cri('old line'));
+      mkdirSync(dirname(cpFile()), { recursive: true });
+      writeFileSync(cpFile(), '{"version":1,"files":{"1:2":{"path":');
+      agent = await runAgent({ root, dataDir, out, source: { on_corrupt_checkpoint: policy } });
+      append(p, cri('new line'));
+      await until(() => lines().includes('new line'), 'new line');
+      expect(lines().includes('old line')).toBe(policy === 'beginning');
+      expect(await agent.metrics.total('loggy_checkpoint_errors_total')).toBe(1);
+    });
+  }
+
+  it('read_from: end skips what is already there at the first start, not new files', async () => {
+    const p = podLog(root, 'default', 'tail', 'app');
+    append(p, cri('history'));
+    agent = await runAgent({ root, dataDir, out, source: { read_from: 'end' } });
+    append(p, cri('fresh'));
+    append(podLog(root, 'default', 'newpod', 'app'), cri('new pod from head'));
+    await until(() => lines().includes('fresh') && lines().includes('new pod from head'), 'fresh lines');
+    expect(lines()).not.toContain('history');
+  });
+});
+
+describe('reading', () => {
+  it('gives every file turns: a new file is read while a hot file is still draining', async () => {
+    const hot = podLog(root, 'default', 'hot', 'app');
+    const chunk = Array.from({ length: 2000 }, (_, i) => cri(`hot ${i} ${'h'.repeat(200)}`)).join('');
+    for (let i = 0; i < 40; i++) append(hot, chunk); // ~19 MB
+    agent = await runAgent({ root, dataDir, out, source: { read_chunk_bytes: 65536, read_concurrency: 1 }, sink: { buffer_max_bytes: 1 << 20 } });
+    await until(() => lines().length > 0, 'hot lines');
+    append(podLog(root, 'default', 'small', 'app'), cri('small file line'));
+    await until(() => lines().includes('small file line'), 'small file line', 20_000);
+    const all = lines();
+    expect(all.indexOf('small file line')).toBeLessThan(all.length - 1);
+    expect(all.length).toBeLessThan(80_000);
+  });
+
+  it('truncates lines over max_line_bytes, flags and counts them, and goes on', async () => {
+    const p = podLog(root, 'default', 'long', 'app');
+    append(p, cri('y'.repeat(5000)) + cri('after long'));
+    agent = await runAgent({ root, dataDir, out, source: { max_line_bytes: 1024 } });
+    await until(() => lines().includes('after long'), 'after long');
+    const long = readOut(out)[0];
+    expect(long.line).toBe('y'.repeat(1024));
+    expect(long.flags).toEqual(['truncated']);
+    expect(await agent.metrics.total('loggy_lines_truncated_total')).toBe(1);
+  });
+});
