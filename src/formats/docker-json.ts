@@ -161,7 +161,8 @@ const unescaped = { len: 0 };
 /**
  * Docker json-file records: `{"log":"…","stream":"stdout","time":"…"}`.
  *
- * The fast path is hand-written instead of JSON.parse per line (several times faster,
+ * The fast path is hand-written instead of JSON.parse per line (measured ~3x faster on
+ * lines without escapes, on par with bare JSON.parse on escape-heavy JSON-app lines,
  * and no object per line): it checks the fixed keys by bytes and finds the end of the
  * log string with indexOf. A log string whose only escape is the final `\n` is left in
  * place (a byte range of the line); one with other escapes (\" \\ \u003c, surrogate

@@ -171,10 +171,7 @@ export class Multiline {
       this.stats.events++;
       return;
     }
-    const g = st.spareGroup ?? [];
-    st.spareGroup = null;
-    g.push(line);
-    st.group = g;
+    st.group = [line];
     st.groupTs = ts;
     st.groupFlags = flags;
     st.groupStart = start;
@@ -200,9 +197,6 @@ export class Multiline {
     }
     out.push(makeEvent(st.groupTs, st.stream, line, flags, st.groupEnd));
     this.stats.events++;
-    // Most groups are a single line waiting for a continuation: reuse the array.
-    group.length = 0;
-    st.spareGroup = group;
   }
 
   /** When the open group of `st` is due, or null. */

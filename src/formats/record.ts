@@ -5,6 +5,8 @@ export const RAW = 0;
 /** The message and ts were decoded already (JSON.parse fallback): msgStr, tsStr. */
 export const STR = 1;
 
+const EMPTY = Buffer.alloc(0);
+
 /**
  * One parsed physical record. A single instance is reused for every line (no per-line
  * allocation); parsers only record byte ranges, the framer decides what to decode.
@@ -13,8 +15,6 @@ export const STR = 1;
  * ASCII, so one UTF-8 decode of [lo, hi) can be sliced into ts and message by counting
  * from the front (before the message) or the back (after it).
  */
-const EMPTY = Buffer.alloc(0);
-
 export class Rec {
   kind = RAW;
   /** The buffer the ranges refer to: the line's, or a scratch buffer with the unescaped message. */
@@ -31,10 +31,6 @@ export class Rec {
   msgEnd = 0;
   msgStr = '';
   tsStr = '';
-}
-
-export function streamOf(err: boolean): Stream {
-  return err ? 'stderr' : 'stdout';
 }
 
 /** Every event is created here so they all share one object shape. */

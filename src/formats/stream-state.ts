@@ -28,8 +28,6 @@ export class StreamState {
 
   // --- multiline group (managed by Multiline) ---
   group: string[] | null = null;
-  /** An emptied group array kept for reuse. */
-  spareGroup: string[] | null = null;
   groupTs = '';
   groupFlags = 0;
   /** File offset of the first physical line of the group. */

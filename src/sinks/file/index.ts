@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Sink } from '../../core/component.js';
 import { sinkCommon } from '../shared/common.js';
-import { eventToJson } from '../shared/ndjson.js';
+import { NdjsonEncoder } from '../shared/ndjson.js';
 
 export const fileSinkSchema = z.strictObject({
   type: z.literal('file'),
@@ -18,6 +18,7 @@ export type FileSinkConfig = z.infer<typeof fileSinkSchema>;
 /** Appends events as NDJSON, one per line. A write is acknowledged once write(2) returned. */
 export class FileSink implements Sink {
   private fh: FileHandle | null = null;
+  private readonly enc = new NdjsonEncoder();
 
   constructor(private readonly cfg: FileSinkConfig, private readonly ctx: ComponentContext) {}
 
@@ -30,16 +31,16 @@ export class FileSink implements Sink {
   }
 
   async write(batches: EventBatch[]): Promise<void> {
-    const parts: string[] = [];
+    const enc = this.enc;
+    enc.reset();
     let n = 0;
     for (const b of batches) {
       const evs = b.events;
-      for (let i = 0; i < evs.length; i++) parts.push(eventToJson(evs[i], b.source));
+      for (let i = 0; i < evs.length; i++) enc.add(evs[i], b.source);
       n += evs.length;
     }
     if (n === 0) return;
-    parts.push('');
-    const data = Buffer.from(parts.join('\n'), 'utf8');
+    const data = enc.bytes();
     const fh = await this.handle();
     let off = 0;
     while (off < data.length) {
