@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgent } from './agent.js';
+import { registerDemo } from './demo.js';
 import { registerSimulate } from './simulate.js';
 
 /** Entry point of the `loggy` binary. Each command lives in its own file and registers itself. */
@@ -9,6 +10,7 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .showHelpAfterError();
   registerAgent(program);
+  registerDemo(program);
   registerSimulate(program);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -55,3 +55,12 @@ export const duration = unitValue('a duration such as 250ms, 5s, 1m or 2h', pars
 export const globList = z.union([nonEmptyString.transform((s) => [s]), z.array(nonEmptyString)], {
   error: (iss) => `expected a glob pattern or a list of them, got ${describeValue(iss.input)}`,
 });
+
+/** A JavaScript regular expression given as a string; compiled once here to report syntax errors at load time. */
+export const regexString = z.string().superRefine((s, ctx) => {
+  try {
+    new RegExp(s);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
+  }
+});

@@ -16,11 +16,19 @@ export function rotationStamp(d: Date): string {
  */
 export function rotatedName(log: string, d: Date, taken: ReadonlySet<string>): string {
   const base = `${log}.${rotationStamp(d)}`;
-  for (let n = 0; ; n++) {
+  // Suffixes only grow within a second: reusing a freed lower one (its file deleted past
+  // keepFiles) would make name order disagree with age.
+  for (let n = lastSuffix.get(base) ?? 0; ; n++) {
     const name = n === 0 ? base : `${base}.${n}`;
-    if (!taken.has(name) && !existsSync(name) && !existsSync(`${name}.gz`)) return name;
+    if (!taken.has(name) && !existsSync(name) && !existsSync(`${name}.gz`)) {
+      lastSuffix.set(base, n + 1);
+      if (lastSuffix.size > 1024) lastSuffix.delete(lastSuffix.keys().next().value as string);
+      return name;
+    }
   }
 }
+
+const lastSuffix = new Map<string, number>();
 
 /**
  * Compresses like kubelet: write `<file>.gz.tmp`, rename it to `<file>.gz`, then remove the

@@ -78,3 +78,16 @@ describe('loggy agent (CLI)', () => {
     expect(ev.labels).toEqual({ namespace: 'payments', pod: 'api-0', pod_uid: 'u-1', container: 'server', restart: '1' });
   });
 });
+
+describe('loggy agent config checks', () => {
+  const tmp = tempDir('loggy-cli2-');
+  afterAll(() => tmp.cleanup());
+
+  it('reports an invalid multiline regex where it is written', async () => {
+    const f = join(tmp.dir, 'ml.yaml');
+    writeFileSync(f, 'sources:\n  node:\n    type: kubernetes_logs\n    multiline:\n      start: "(unclosed"\nsinks:\n  out:\n    type: blackhole\n    inputs: [node]\n');
+    const p = loggy(['agent', '--validate', f]);
+    expect((await p.exited).code).toBe(2);
+    expect(p.stderr()).toMatch(/ml\.yaml:5:14: sources\.node\.multiline\.start: invalid regular expression/);
+  });
+});

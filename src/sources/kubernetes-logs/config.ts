@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byteSize, duration, globList } from '../../config/schema-helpers.js';
+import { byteSize, duration, globList, regexString } from '../../config/schema-helpers.js';
 
 const globs = globList.default([]);
 const selector = z.strictObject({ namespaces: globs, pods: globs, containers: globs });
@@ -7,8 +7,8 @@ const emptySelector = { namespaces: [], pods: [], containers: [] };
 
 const multiline = z.strictObject({
   preset: z.enum(['java', 'python', 'go']).optional(),
-  start: z.string().optional(),
-  continuation: z.string().optional(),
+  start: regexString.optional(),
+  continuation: regexString.optional(),
   flush_timeout: duration.default(1000),
   max_lines: z.number().int().positive().default(500),
 }).refine((m) => m.preset || m.start || m.continuation, { message: 'give a preset (java, python, go) or a start/continuation regex' });

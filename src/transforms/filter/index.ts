@@ -2,14 +2,7 @@ import { z } from 'zod';
 import { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Transform } from '../../core/component.js';
 import type { LogEvent } from '../../core/event.js';
-
-const regex = z.string().superRefine((s, ctx) => {
-  try {
-    new RegExp(s);
-  } catch (err) {
-    ctx.addIssue({ code: 'custom', message: `invalid regular expression: ${(err as Error).message}` });
-  }
-});
+import { regexString as regex } from '../../config/schema-helpers.js';
 
 export const filterTransformSchema = z.strictObject({
   type: z.literal('filter'),

@@ -252,3 +252,20 @@ describe('reading', () => {
     expect(await agent.metrics.total('loggy_lines_truncated_total')).toBe(1);
   });
 });
+
+describe('multiline', () => {
+  it('joins a Java stack trace into one event (preset), flushed by timeout when the file goes quiet', async () => {
+    const p = podLog(root, 'default', 'java', 'app');
+    append(p, cri('Exception in thread "main" java.lang.IllegalStateException: boom') +
+      cri('\tat com.example.Handler.handle(Handler.java:10)') +
+      cri('\tat com.example.Main.main(Main.java:5)') +
+      cri('next event', 'stderr'));
+    agent = await runAgent({ root, dataDir, out, source: { multiline: { preset: 'java', flush_timeout: 200 } } });
+    await until(() => readOut(out).some((e) => e.line.startsWith('Exception')), 'trace');
+    await until(() => lines().includes('next event'), 'stderr event');
+    const trace = readOut(out).find((e) => e.line.startsWith('Exception'))!;
+    expect(trace.line.split('\n')).toHaveLength(3);
+    expect(trace.flags).toEqual(['multiline']);
+    expect(readOut(out)).toHaveLength(2);
+  });
+});
