@@ -269,3 +269,24 @@ describe('multiline', () => {
     expect(readOut(out)).toHaveLength(2);
   });
 });
+
+describe('file identity', () => {
+  it('never confuses two files whose first bytes are identical', async () => {
+    const same = cri('identical first line') + cri('identical second line');
+    const a = podLog(root, 'default', 'twin-a', 'app');
+    const b = podLog(root, 'default', 'twin-b', 'app');
+    append(a, same);
+    append(b, same);
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => readOut(out).length === 4, 'both files');
+    await agent.stop();
+    agent = null;
+    append(a, cri('only in a'));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('only in a'), 'new line in a');
+    await new Promise((r) => setTimeout(r, 300));
+    const byPod = (pod: string) => readOut(out).filter((e) => e.labels.pod === pod).map((e) => e.line);
+    expect(byPod('twin-a')).toEqual(['identical first line', 'identical second line', 'only in a']);
+    expect(byPod('twin-b')).toEqual(['identical first line', 'identical second line']);
+  });
+});
