@@ -1,4 +1,4 @@
-import { RAW, type Rec } from './record.js';
+import type { Rec } from './record.js';
 
 /** RFC3339Nano with a zone offset is 35 bytes; anything much longer is not a timestamp. */
 const MAX_TS = 48;
@@ -62,15 +62,6 @@ export function parseCri(buf: Buffer, s: number, e: number, rec: Rec): boolean {
     else return false;
   }
 
-  rec.kind = RAW;
-  rec.buf = buf;
-  rec.err = err;
-  rec.partial = tag === 80;
-  rec.lo = s;
-  rec.hi = e;
-  rec.tsStart = s;
-  rec.tsEnd = i;
-  rec.msgStart = m;
-  rec.msgEnd = e;
+  rec.setRaw(buf, err, tag === 80, s, e, s, i, m, e);
   return true;
 }

@@ -1,5 +1,5 @@
 import { ByteFinder, cutUtf8, latin1, nowTs, truncateString, utf8 } from './bytes.js';
-import { RAW, STR, type Rec } from './record.js';
+import { STR, type Rec } from './record.js';
 
 const K_STREAM = Buffer.from('stream', 'latin1');
 const K_TIME = Buffer.from('time', 'latin1');
@@ -226,28 +226,13 @@ export class DockerParser {
     for (let i = p; i < te; i++) acc |= buf[i];
     if ((acc & 0x80) !== 0) return false;
 
-    rec.kind = RAW;
-    rec.err = err;
-    rec.partial = partial;
     if (out === null) {
-      rec.buf = buf;
-      rec.lo = s;
-      rec.hi = te;
-      rec.tsStart = p;
-      rec.tsEnd = te;
-      rec.msgStart = m;
-      rec.msgEnd = msgEnd;
+      rec.setRaw(buf, err, partial, s, te, p, te, m, msgEnd);
     } else {
       // scratch: [message][ts]
       let o = msgEnd;
       for (let i = p; i < te; i++) out[o++] = buf[i];
-      rec.buf = out;
-      rec.lo = 0;
-      rec.hi = o;
-      rec.tsStart = msgEnd;
-      rec.tsEnd = o;
-      rec.msgStart = 0;
-      rec.msgEnd = msgEnd;
+      rec.setRaw(out, err, partial, 0, o, msgEnd, o, 0, msgEnd);
     }
     return true;
   }

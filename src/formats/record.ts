@@ -31,6 +31,20 @@ export class Rec {
   msgEnd = 0;
   msgStr = '';
   tsStr = '';
+
+  /** Point the record at byte ranges of `buf` (the RAW layout). */
+  setRaw(buf: Buffer, err: boolean, partial: boolean, lo: number, hi: number, tsStart: number, tsEnd: number, msgStart: number, msgEnd: number): void {
+    this.kind = RAW;
+    this.buf = buf;
+    this.err = err;
+    this.partial = partial;
+    this.lo = lo;
+    this.hi = hi;
+    this.tsStart = tsStart;
+    this.tsEnd = tsEnd;
+    this.msgStart = msgStart;
+    this.msgEnd = msgEnd;
+  }
 }
 
 /** Every event is created here so they all share one object shape. */

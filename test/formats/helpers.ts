@@ -1,4 +1,5 @@
 import type { LogEvent } from '../../src/core/event.js';
+import { makeRng } from '../../src/sim/random.js';
 import { createFramer, type Framer, type FramerOptions } from '../../src/formats/index.js';
 
 export const TS = '2026-11-22T00:00:00.000000123Z';
@@ -36,17 +37,8 @@ export function opts(o: Partial<FramerOptions> = {}): FramerOptions {
   return { format: 'auto', maxLineBytes: 64 * 1024, multiline: null, ...o };
 }
 
-/** Seeded PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG: the simulator's, so tests and generated data share one implementation. */
+export const rng = makeRng;
 
 export type Split = 'one' | 'byte' | { seed: number; max: number };
 

@@ -144,26 +144,29 @@ export class KubernetesLogsSource implements Source {
     this.forgetVanished();
   }
 
+  /** List a directory discovery walks, watch it, and remember it was there in this scan. */
+  private async enter(dir: string, seenDirs: Set<string>): Promise<string[] | null> {
+    const names = await listDir(dir);
+    if (names === null) return null;
+    seenDirs.add(dir);
+    this.watcher.add(dir);
+    return names;
+  }
+
   private async scanPods(out: Candidate[], seenDirs: Set<string>): Promise<void> {
-    const pods = await listDir(this.podsDir);
+    const pods = await this.enter(this.podsDir, seenDirs);
     if (pods === null) return;
-    seenDirs.add(this.podsDir);
-    this.watcher.add(this.podsDir);
     for (const podName of pods) {
       const pod = parsePodDir(podName);
       if (!pod || !this.selector.pod(pod.namespace, pod.pod, pod.pod_uid)) continue;
       const podDir = join(this.podsDir, podName);
-      const containers = await listDir(podDir);
+      const containers = await this.enter(podDir, seenDirs);
       if (containers === null) continue;
-      seenDirs.add(podDir);
-      this.watcher.add(podDir);
       for (const container of containers) {
         if (!this.selector.container(container)) continue;
         const cdir = join(podDir, container);
-        const files = await listDir(cdir);
+        const files = await this.enter(cdir, seenDirs);
         if (files === null) continue;
-        seenDirs.add(cdir);
-        this.watcher.add(cdir);
         for (const f of files) {
           const m = CURRENT_LOG.exec(f);
           if (m) out.push({ path: join(cdir, f), labels: { ...pod, container, restart: m[1] }, rotated: false });
@@ -196,10 +199,8 @@ export class KubernetesLogsSource implements Source {
   }
 
   private async scanContainersDir(out: Candidate[], seenDirs: Set<string>): Promise<void> {
-    const names = await listDir(this.containersDir);
+    const names = await this.enter(this.containersDir, seenDirs);
     if (names === null) return;
-    seenDirs.add(this.containersDir);
-    this.watcher.add(this.containersDir);
     for (const name of names) {
       const parsed = parseContainersLink(name);
       if (!parsed) continue;
