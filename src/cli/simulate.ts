@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { parseBytes, startSimulation, type SimulationOptions } from '../sim/index.js';
+import { parseByteSize } from '../config/schema-helpers.js';
+import { startSimulation, type SimulationOptions } from '../sim/index.js';
 
 interface Flags {
   root: string;
@@ -29,7 +30,7 @@ export function registerSimulate(program: Command): void {
     .option('--rate <lines>', 'logical lines per second over all containers', positive, 200)
     .option('--duration <seconds>', 'stop after this many seconds (default: until SIGTERM/SIGINT)', nonNegative)
     .option('--lines <n>', 'stop after this many lines in total', int(0))
-    .addOption(new Option('--rotate-bytes <size>', 'rotate a file once larger than this (e.g. 10MiB, 512k)').argParser(bytes).default(10 * 1024 * 1024, '10MiB'))
+    .addOption(new Option('--rotate-bytes <size>', 'rotate a file once larger than this (e.g. 10MiB, 512KiB)').argParser(bytes).default(10 * 1024 * 1024, '10MiB'))
     .option('--keep-files <n>', 'files kept per container, current one included', int(1), 5)
     .option('--copytruncate', 'rotate by copy + truncate in place instead of rename + reopen')
     .option('--restart-every <seconds>', 'restart a random container this often', positive)
@@ -94,10 +95,9 @@ function nonNegative(value: string): number {
   return n;
 }
 
+/** The same sizes as in config files: 512KiB, 10MiB (binary), 500k, 10M (decimal). */
 function bytes(value: string): number {
-  try {
-    return parseBytes(value);
-  } catch (err) {
-    throw new InvalidArgumentError(err instanceof Error ? err.message : String(err));
-  }
+  const n = parseByteSize(value);
+  if (n === undefined || n <= 0) throw new InvalidArgumentError(`invalid byte size "${value}" (examples: 1048576, 512KiB, 10MiB)`);
+  return n;
 }

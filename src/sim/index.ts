@@ -6,4 +6,3 @@ export { startSimulation, type Simulation, type SimulationOptions } from './node
 export type { Manifest, ManifestEntry } from './manifest.js';
 export { MARKER_RE, marker, DEFAULT_MIX, type MessageMix, type Style } from './messages.js';
 export { MAX_RECORD_BYTES, encodeCri, encodeDocker, formatCriTime, formatDockerTime, type LogFormat } from './encode.js';
-export { parseBytes } from './bytes.js';

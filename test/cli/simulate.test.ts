@@ -26,7 +26,7 @@ describe('loggy simulate (flags, in-process)', () => {
   it('parses flags, byte sizes included, and runs to --lines', async () => {
     const { root, manifest } = fresh();
     await program().parseAsync(
-      ['simulate', '--root', root, '--pods', '3', '--format', 'docker', '--lines', '300', '--rate', '20000', '--rotate-bytes', '16k', '--keep-files', '50', '--seed', '4', '--manifest', manifest, '--quiet'],
+      ['simulate', '--root', root, '--pods', '3', '--format', 'docker', '--lines', '300', '--rate', '20000', '--rotate-bytes', '16KiB', '--keep-files', '50', '--seed', '4', '--manifest', manifest, '--quiet'],
       { from: 'user' },
     );
     const m = readManifest(manifest);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeCri, encodeDocker, formatCriTime, formatDockerTime, MAX_RECORD_BYTES, parseBytes } from '../../src/sim/index.js';
+import { encodeCri, encodeDocker, formatCriTime, formatDockerTime, MAX_RECORD_BYTES } from '../../src/sim/index.js';
 import { parseCri, parseDocker } from './helpers.js';
 
 const NS = 1_718_186_400_123_450_000n; // 2024-06-12T10:00:00.12345Z
@@ -81,15 +81,3 @@ describe('docker json-file records', () => {
   });
 });
 
-describe('parseBytes', () => {
-  it('reads binary units in several spellings', () => {
-    expect(parseBytes('100')).toBe(100);
-    expect(parseBytes('512k')).toBe(512 * 1024);
-    expect(parseBytes('10MiB')).toBe(10 * 1024 * 1024);
-    expect(parseBytes('10Mi')).toBe(10 * 1024 * 1024);
-    expect(parseBytes('1.5M')).toBe(1.5 * 1024 * 1024);
-    expect(parseBytes('1GB')).toBe(1024 ** 3);
-    expect(() => parseBytes('ten')).toThrow(/invalid byte size/);
-    expect(() => parseBytes('0')).toThrow(/positive/);
-  });
-});
