@@ -48,7 +48,8 @@ export class Topology {
       const ctx: SourceContext = {
         ...base(name),
         exitWhenDrained: this.opts.exitWhenDrained ?? false,
-        emit: (batch) => this.emit(name, batch),
+        emit: (batch) => this.route(name, batch),
+        waitForRoom: () => this.waitForRoom(name),
       };
       this.sources.set(name, await createSource(cfg, ctx));
     }
@@ -89,10 +90,8 @@ export class Topology {
     }
   }
 
-  private async emit(source: string, batch: EventBatch): Promise<void> {
-    this.route(source, batch);
-    const runners = this.reachable(source);
-    for (const r of runners) if (!r.hasRoom) await r.waitRoom();
+  private async waitForRoom(source: string): Promise<void> {
+    for (const r of this.reachable(source)) while (!r.hasRoom) await r.waitRoom();
   }
 
   async start(): Promise<void> {

@@ -12,11 +12,14 @@ export interface ComponentContext {
 }
 
 export interface SourceContext extends ComponentContext {
+  /** Hand a batch downstream. Never blocks: a source asks for room before it reads. */
+  emit(batch: EventBatch): void;
   /**
-   * Hand a batch downstream. Resolves when the pipeline has room for more: a source awaits
-   * it before reading further, which is how a full sink buffer pauses file reading.
+   * Resolves when the pipeline below this source has room for more. A source awaits it
+   * before reading: that is how a full sink buffer pauses file reading, and doing it before
+   * the read (not after the emit) bounds memory by the buffer, whatever the number of files.
    */
-  emit(batch: EventBatch): Promise<void>;
+  waitForRoom(): Promise<void>;
   /** Whether the agent was asked to exit once every input is read to its end (benchmarks, tests). */
   readonly exitWhenDrained: boolean;
 }

@@ -123,21 +123,25 @@ export class Tailer {
     const out: LogEvent[] = [];
     await this.recordStart();
     while (!this.stopping) {
+      // Hold a read slot while waiting for room, so at most `read_concurrency` chunks can be
+      // read past a full buffer, however many files there are.
       const buf = await slots.acquire();
-      let n: number;
+      let n = 0;
       try {
+        await ctx.waitForRoom();
+        if (this.stopping) break;
         n = (await this.o.fh.read(buf, 0, buf.length, this.offset)).bytesRead;
-        if (n > 0) this.framer.push(buf.subarray(0, n), this.offset, out);
+        if (n > 0) {
+          this.framer.push(buf.subarray(0, n), this.offset, out);
+          this.offset += n;
+          this.lastGrowth = Date.now();
+          ctx.metrics.bytesIn.inc({ component: ctx.name }, n);
+          await this.emit(out);
+        }
       } finally {
         slots.release(buf);
       }
-      if (n > 0) {
-        this.offset += n;
-        this.lastGrowth = Date.now();
-        ctx.metrics.bytesIn.inc({ component: ctx.name }, n);
-        await this.emit(out);
-        continue;
-      }
+      if (n > 0) continue;
       // At the end of what is written so far.
       this.framer.flush(out, Date.now(), ctx.exitWhenDrained);
       await this.emit(out);
@@ -243,7 +247,7 @@ export class Tailer {
     const p: Pending = { snap: { offset: this.framer.resumeOffset(), ...this.lastEnd }, acked: false };
     this.pending.push(p);
     ctx.metrics.eventsIn.inc({ component: ctx.name }, events.length);
-    await ctx.emit(new EventBatch(source, events, () => {
+    ctx.emit(new EventBatch(source, events, () => {
       p.acked = true;
       this.commitAcked();
     }));

@@ -13,22 +13,20 @@ import { sleep, tempDir, waitFor } from '../../helpers/proc.js';
 function harness(root: string, dataDir: string) {
   const metrics = new AgentMetrics();
   const batches: EventBatch[] = [];
+  // Room for one batch until opened up: then the pipeline is full and stays so.
   let open = false;
-  let release: (() => void) | null = null;
+  const waiters: Array<() => void> = [];
   const ctx: SourceContext = {
     name: 'node', dataDir, log: silentLogger, metrics, exitWhenDrained: false,
-    emit: (b) => {
-      batches.push(b);
-      if (open) return Promise.resolve();
-      return new Promise<void>((r) => { release = r; });
-    },
+    emit: (b) => { batches.push(b); },
+    waitForRoom: () => (open || batches.length === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
   };
   const cfg = kubernetesLogsSchema.parse({ type: 'kubernetes_logs', root, read_chunk_bytes: 65536, read_concurrency: 2, poll_interval: 20, checkpoint_interval: 50 });
   const source = new KubernetesLogsSource(cfg, ctx);
   return {
     source, metrics, batches,
     bytesRead: () => metrics.total('loggy_source_bytes_total'),
-    openUp: () => { open = true; release?.(); },
+    openUp: () => { open = true; for (const w of waiters.splice(0)) w(); },
   };
 }
 
@@ -51,6 +49,22 @@ describe('backpressure and acknowledgements', () => {
     expect(h.batches).toHaveLength(1);
     h.openUp();
     await waitFor(async () => (await h.bytesRead()) > 2_000_000, 5000, 'reading resumed');
+  });
+
+  it('bounds what is read past a full pipeline by read_concurrency, however many files there are', async () => {
+    const root = join(tmp.dir, 'many');
+    const chunk = Array.from({ length: 2000 }, (_, i) => cri(`line ${i} ${'m'.repeat(100)}`)).join(''); // ~270 KB
+    for (let f = 0; f < 30; f++) append(podLog(root, 'default', `pod-${f}`, 'app'), chunk);
+    const h = harness(root, join(tmp.dir, 'many-data'));
+    stop = async () => { h.openUp(); await h.source.stop(); await h.source.close(); };
+    await h.source.start();
+    await waitFor(() => h.batches.length > 0, 3000, 'first batch');
+    await sleep(500);
+    // read_concurrency is 2 and a chunk 64 KiB: not 30 files' worth of chunks.
+    expect(h.batches.length).toBeLessThanOrEqual(2);
+    expect(await h.bytesRead()).toBeLessThanOrEqual(2 * 65536);
+    h.openUp();
+    await waitFor(async () => (await h.bytesRead()) === 30 * Buffer.byteLength(chunk), 10_000, 'everything read');
   });
 
   it('moves the checkpoint only over acknowledged batches, in order', async () => {
