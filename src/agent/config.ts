@@ -34,5 +34,31 @@ export const agentConfigSchema = z.strictObject({
   };
   for (const [name, t] of Object.entries(cfg.transforms)) check('transforms', name, t.inputs);
   for (const [name, s] of Object.entries(cfg.sinks)) check('sinks', name, s.inputs);
+  const cycle = findCycle(cfg.transforms);
+  if (cycle) ctx.addIssue({ code: 'custom', path: ['transforms', cycle[0], 'inputs'], message: `transforms feed each other in a loop: ${[...cycle, cycle[0]].join(' → ')}` });
 });
+
+/** A loop among transforms' inputs (events would circle forever), or null. */
+function findCycle(transforms: Record<string, { inputs: string[] }>): string[] | null {
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (name: string): string[] | null => {
+    if (state.get(name) === 'done' || !(name in transforms)) return null;
+    if (state.get(name) === 'visiting') return stack.slice(stack.indexOf(name));
+    state.set(name, 'visiting');
+    stack.push(name);
+    for (const input of transforms[name].inputs) {
+      const found = visit(input);
+      if (found) return found;
+    }
+    stack.pop();
+    state.set(name, 'done');
+    return null;
+  };
+  for (const name of Object.keys(transforms)) {
+    const found = visit(name);
+    if (found) return found;
+  }
+  return null;
+}
 export type AgentConfig = z.infer<typeof agentConfigSchema>;

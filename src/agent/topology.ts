@@ -23,7 +23,6 @@ export interface TopologyOptions {
  */
 export class Topology {
   private readonly sources = new Map<string, Source>();
-  private readonly transforms = new Map<string, Transform>();
   private readonly sinks = new Map<string, SinkRunner>();
   private readonly consumers = new Map<string, Consumer[]>();
   /** Sink runners reachable from each component: whose room a source waits for. */
@@ -41,7 +40,6 @@ export class Topology {
     }
     for (const [name, cfg] of Object.entries(this.config.transforms)) {
       const transform = createTransform(cfg, base(name));
-      this.transforms.set(name, transform);
       for (const input of cfg.inputs) this.addConsumer(input, { kind: 'transform', name, transform });
     }
     for (const [name, cfg] of Object.entries(this.config.sources)) {
