@@ -28,6 +28,10 @@ interface Candidate {
  */
 export class KubernetesLogsSource implements Source {
   private readonly tailers = new Map<string, Tailer>();
+  /** The same tailers by the path they were opened at, for watch events. */
+  private readonly byPath = new Map<string, Tailer>();
+  /** /var/log/containers link name → its target (links never change target; new containers get new names). */
+  private readonly linkTargets = new Map<string, string>();
   private readonly checkpoints: CheckpointStore;
   private readonly slots: ReadSlots;
   private readonly selector: Selector;
@@ -54,7 +58,7 @@ export class KubernetesLogsSource implements Source {
     this.selector = new Selector(cfg, selfFromEnv());
     this.podsDir = join(cfg.root, 'var/log/pods');
     this.containersDir = join(cfg.root, 'var/log/containers');
-    this.watcher = new DirWatcher(cfg.watch, (dir, file) => this.onWatch(dir, file), (reason) => {
+    this.watcher = new DirWatcher(cfg.watch, (dir, file, type) => this.onWatch(dir, file, type), (reason) => {
       ctx.metrics.watchFallback.set({ component: ctx.name }, 1);
       ctx.log.warn({ reason }, 'fs.watch unavailable; relying on periodic rescan and polling');
     });
@@ -95,13 +99,11 @@ export class KubernetesLogsSource implements Source {
     }
   }
 
-  private onWatch(dir: string, file: string | null): void {
-    if (file) {
-      const path = join(dir, file);
-      for (const t of this.tailers.values()) if (t.path === path) t.notify();
-    }
-    // Coalesce bursts of events into one scan soon after.
-    if (!this.debounce) {
+  private onWatch(dir: string, file: string | null, type: 'rename' | 'change'): void {
+    if (file) this.byPath.get(join(dir, file))?.notify();
+    // Writes only wake their tailer; entries appearing, going or moving need a scan. Bursts
+    // (a pod starting several containers) coalesce into one scan soon after.
+    if (type === 'rename' && !this.debounce) {
       this.debounce = setTimeout(() => {
         this.debounce = null;
         this.requestScan();
@@ -201,13 +203,16 @@ export class KubernetesLogsSource implements Source {
   private async scanContainersDir(out: Candidate[], seenDirs: Set<string>): Promise<void> {
     const names = await this.enter(this.containersDir, seenDirs);
     if (names === null) return;
+    const present = new Set(names);
+    for (const name of this.linkTargets.keys()) if (!present.has(name)) this.linkTargets.delete(name);
     for (const name of names) {
       const parsed = parseContainersLink(name);
       if (!parsed) continue;
       const path = join(this.containersDir, name);
       // A link into var/log/pods carries the richer labels (uid, restart) of that layout.
-      const real = await realpath(path).catch(() => null);
+      const real = this.linkTargets.get(name) ?? (await realpath(path).catch(() => null));
       if (real === null) continue;
+      this.linkTargets.set(name, real);
       const rel = relative(this.podsDir, real);
       if (!rel.startsWith('..') && !isAbsolute(rel)) {
         const [podDir, container, file] = rel.split('/');
@@ -268,10 +273,12 @@ export class KubernetesLogsSource implements Source {
       pollMs: this.cfg.poll_interval, rotateWaitMs: this.cfg.rotate_wait, rotated: c.rotated,
       onClosed: (t) => {
         if (this.tailers.get(t.key) === t) this.tailers.delete(t.key);
+        if (this.byPath.get(t.path) === t) this.byPath.delete(t.path);
         this.ctx.metrics.filesOpen.set({ component: this.ctx.name }, this.tailers.size);
       },
     });
     this.tailers.set(key, tailer);
+    this.byPath.set(c.path, tailer);
     this.verified.add(key);
     this.ctx.metrics.filesOpened.inc({ component: this.ctx.name });
     this.ctx.metrics.filesOpen.set({ component: this.ctx.name }, this.tailers.size);

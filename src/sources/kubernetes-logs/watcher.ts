@@ -11,7 +11,8 @@ export class DirWatcher {
 
   constructor(
     private readonly enabled: boolean,
-    private readonly onEvent: (dir: string, file: string | null) => void,
+    /** `rename`: an entry appeared, went or moved; `change`: a file was written to. */
+    private readonly onEvent: (dir: string, file: string | null, type: 'rename' | 'change') => void,
     private readonly onFallback: (reason: string) => void,
   ) {}
 
@@ -22,7 +23,7 @@ export class DirWatcher {
   add(dir: string): void {
     if (!this.active || this.watchers.has(dir)) return;
     try {
-      const w = watch(dir, { persistent: false }, (_type, file) => this.onEvent(dir, file ? file.toString() : null));
+      const w = watch(dir, { persistent: false }, (type, file) => this.onEvent(dir, file ? file.toString() : null, type === 'change' ? 'change' : 'rename'));
       w.on('error', () => this.remove(dir));
       this.watchers.set(dir, w);
     } catch (err) {

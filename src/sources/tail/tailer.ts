@@ -41,6 +41,8 @@ export interface TailerOptions {
 interface Pending {
   snap: StartPosition;
   acked: boolean;
+  /** Which incarnation of the file's content (bumped by copytruncate) the offsets refer to. */
+  generation: number;
 }
 
 /**
@@ -68,6 +70,7 @@ export class Tailer {
   private caughtUpWaiters: Array<() => void> = [];
   private loop: Promise<void> | null = null;
   private readonly counted = { truncated: 0, malformed: 0, partialFlushed: 0 };
+  private generation = 0;
 
   constructor(private readonly o: TailerOptions) {
     this.key = `${o.dev}:${o.ino}`;
@@ -197,6 +200,7 @@ export class Tailer {
     this.o.ctx.metrics.truncations.inc({ component: this.o.ctx.name });
     this.o.ctx.log.warn({ path: this.o.path, size: st.size, offset: this.offset }, 'file truncated under the read offset (copytruncate); reading from the start');
     this.offset = 0;
+    this.generation++;
     this.framer.reset(0);
     this.lastEnd = { stdout: -1, stderr: -1 };
     this.fp = null;
@@ -244,7 +248,7 @@ export class Tailer {
     this.countFramerStats();
     if (events.length === 0) return;
     const source = this.source ?? (await this.makeSource());
-    const p: Pending = { snap: { offset: this.framer.resumeOffset(), ...this.lastEnd }, acked: false };
+    const p: Pending = { snap: { offset: this.framer.resumeOffset(), ...this.lastEnd }, acked: false, generation: this.generation };
     this.pending.push(p);
     ctx.metrics.eventsIn.inc({ component: ctx.name }, events.length);
     ctx.emit(new EventBatch(source, events, () => {
@@ -277,7 +281,8 @@ export class Tailer {
   private commitAcked(): void {
     let last: Pending | null = null;
     while (this.pending.length > 0 && this.pending[0].acked) last = this.pending.shift()!;
-    if (!last || !this.fp) return;
+    // Offsets from before a truncation would point into the file's new content.
+    if (!last || !this.fp || last.generation !== this.generation) return;
     this.o.checkpoints.set(this.key, {
       path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
       offset: last.snap.offset, stdout: last.snap.stdout, stderr: last.snap.stderr, updated: Date.now(),
