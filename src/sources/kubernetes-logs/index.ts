@@ -32,6 +32,8 @@ export class KubernetesLogsSource implements Source {
   private readonly byPath = new Map<string, Tailer>();
   /** /var/log/containers link name → its target (links never change target; new containers get new names). */
   private readonly linkTargets = new Map<string, string>();
+  /** Files that could not be opened (permissions): reported once, retried at every scan. */
+  private readonly unreadable = new Set<string>();
   private readonly checkpoints: CheckpointStore;
   private readonly slots: ReadSlots;
   private readonly selector: Selector;
@@ -76,6 +78,9 @@ export class KubernetesLogsSource implements Source {
     this.startAtEnd = outcome === 'fresh' ? this.cfg.read_from === 'end' : outcome === 'corrupt' ? this.cfg.on_corrupt_checkpoint === 'end' : false;
     await this.scan();
     this.initialScanDone = true;
+    if (!(await stat(this.podsDir).catch(() => null)) && !(await stat(this.containersDir).catch(() => null))) {
+      this.ctx.log.warn({ root: this.cfg.root, looked: [this.podsDir, this.containersDir] }, 'no container log directory under root yet; is the host path mounted? Waiting for it to appear');
+    }
     this.checkpoints.startAutoFlush(this.cfg.checkpoint_interval);
     this.scanTimer = setInterval(() => this.requestScan(), this.cfg.rescan_interval);
     this.ctx.log.info({ root: this.cfg.root, files: this.tailers.size, watch: this.watcher.active, checkpoints: outcome }, 'kubernetes_logs started');
@@ -248,10 +253,15 @@ export class KubernetesLogsSource implements Source {
     try {
       fh = await open(c.path, 'r');
     } catch (err) {
-      this.ctx.metrics.fileErrors.inc({ component: this.ctx.name });
-      this.ctx.log.warn({ path: c.path, err: (err as Error).message }, 'cannot open log file');
+      // Said once per file, not at every rescan; the metric shows it is still the case.
+      if (!this.unreadable.has(key)) {
+        this.unreadable.add(key);
+        this.ctx.metrics.fileErrors.inc({ component: this.ctx.name });
+        this.ctx.log.warn({ path: c.path, err: (err as Error).message }, 'cannot open log file');
+      }
       return;
     }
+    this.unreadable.delete(key);
     const take = await this.decide(c, key, st.dev, st.ino, fh);
     if (!take) {
       await fh.close();
