@@ -1,5 +1,6 @@
 import type { EventBatch } from '../core/batch.js';
 import type { Sink } from '../core/component.js';
+import { RetryableError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { AgentMetrics } from '../core/metrics.js';
 
@@ -84,7 +85,9 @@ export class SinkRunner {
         failures++;
         this.metrics.sinkErrors.inc({ component: this.name });
         const delay = Math.min(this.opts.retryMaxMs ?? 30_000, (this.opts.retryInitialMs ?? 100) * 2 ** Math.min(failures - 1, 16));
-        const jittered = delay / 2 + Math.random() * (delay / 2);
+        // Full jitter on the upper half, but never sooner than the server asked.
+        const asked = err instanceof RetryableError ? (err.retryAfterMs ?? 0) : 0;
+        const jittered = Math.max(asked, delay / 2 + Math.random() * (delay / 2));
         this.log.warn({ sink: this.name, err: (err as Error).message, retryInMs: Math.round(jittered) }, 'sink write failed; retrying');
         await new Promise((r) => setTimeout(r, jittered));
         continue;

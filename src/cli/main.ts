@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerDemo } from './demo.js';
+import { registerServer } from './server.js';
 import { registerSimulate } from './simulate.js';
 
 /** Entry point of the `loggy` binary. Each command lives in its own file and registers itself. */
@@ -11,6 +12,7 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError();
   registerAgent(program);
   registerDemo(program);
+  registerServer(program);
   registerSimulate(program);
   try {
     await program.parseAsync(argv, { from: 'user' });

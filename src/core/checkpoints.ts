@@ -55,7 +55,10 @@ export class CheckpointStore {
     try {
       text = await readFile(this.file, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'fresh';
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        this.dirty = true;
+        return 'fresh';
+      }
       this.corrupt(`cannot read: ${(err as Error).message}`);
       return 'corrupt';
     }
@@ -69,6 +72,7 @@ export class CheckpointStore {
       return 'loaded';
     } catch (err) {
       this.entries.clear();
+      this.dirty = true;
       this.corrupt((err as Error).message);
       return 'corrupt';
     }

@@ -21,6 +21,7 @@ export class AgentMetrics {
   readonly checkpointErrors = this.counter('loggy_checkpoint_errors_total', 'Checkpoint files found corrupt or not writable', ['component', 'kind']);
   readonly sinkEvents = this.counter('loggy_sink_events_total', 'Events delivered by a sink', ['component']);
   readonly sinkBytes = this.counter('loggy_sink_bytes_total', 'Bytes written by a sink', ['component']);
+  readonly sinkRejected = this.counter('loggy_sink_rejected_events_total', 'Events a receiver refused for good (4xx); logged with the reason', ['component']);
   readonly sinkErrors = this.counter('loggy_sink_errors_total', 'Failed sink writes (retried)', ['component']);
   readonly bufferBytes = this.gauge('loggy_buffer_bytes', 'Bytes held in a sink memory buffer', ['component']);
   readonly transformDropped = this.counter('loggy_transform_dropped_total', 'Events dropped on purpose by a transform', ['component']);

@@ -38,10 +38,12 @@ describe('agent under SIGKILL with rotations (end to end)', () => {
 
     const rate = 5000;
     const sim = loggy(['simulate', '--root', root, '--pods', '20', '--seed', '7', '--rate', String(rate), '--format', 'mixed',
-      '--rotate-bytes', '96KiB', '--keep-files', '5', '--manifest', manifest, '--quiet']);
+      '--rotate-bytes', '192KiB', '--keep-files', '5', '--manifest', manifest, '--quiet']);
     let agent: Proc = loggy(['agent', '--config', cfg]);
     try {
-      await waitFor(() => existsSync(out), 10_000, 'first output');
+      await waitFor(() => existsSync(out), 20_000, 'first output').catch((err: Error) => {
+        throw new Error(`${err.message}\nagent stderr:\n${agent.stderr().slice(-2000)}\nsimulator stderr:\n${sim.stderr().slice(-2000)}`);
+      });
       for (let kill = 0; kill < 2; kill++) {
         await sleep(3000);
         agent.child.kill('SIGKILL');

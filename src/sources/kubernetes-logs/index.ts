@@ -51,8 +51,6 @@ export class KubernetesLogsSource implements Source {
   private loaded: 'fresh' | 'loaded' | 'corrupt' = 'fresh';
   /** When each file (device:inode) was last seen on disk: checkpoints of vanished files go. */
   private readonly lastSeen = new Map<string, number>();
-  /** Checkpoints known to describe the file now at their inode (written by us, or fingerprint checked). */
-  private readonly verified = new Set<string>();
 
   constructor(private readonly cfg: KubernetesLogsConfig, private readonly ctx: SourceContext) {
     this.checkpoints = new CheckpointStore(ctx.dataDir, ctx.name, ctx.log, ctx.metrics);
@@ -78,6 +76,9 @@ export class KubernetesLogsSource implements Source {
     this.startAtEnd = outcome === 'fresh' ? this.cfg.read_from === 'end' : outcome === 'corrupt' ? this.cfg.on_corrupt_checkpoint === 'end' : false;
     await this.scan();
     this.initialScanDone = true;
+    // Write the checkpoint file now, even empty: a crash before the first interval must not
+    // make the next start look like the very first one (which would skip rotated files).
+    await this.checkpoints.flush();
     if (!(await stat(this.podsDir).catch(() => null)) && !(await stat(this.containersDir).catch(() => null))) {
       this.ctx.log.warn({ root: this.cfg.root, looked: [this.podsDir, this.containersDir] }, 'no container log directory under root yet; is the host path mounted? Waiting for it to appear');
     }
@@ -99,7 +100,6 @@ export class KubernetesLogsSource implements Source {
       else if (seen < cutoff) {
         this.checkpoints.delete(key);
         this.lastSeen.delete(key);
-        this.verified.delete(key);
       }
     }
   }
@@ -246,9 +246,6 @@ export class KubernetesLogsSource implements Source {
     const key = `${st.dev}:${st.ino}`;
     this.lastSeen.set(key, Date.now());
     if (this.tailers.has(key)) return;
-    let cp = this.checkpoints.get(key);
-    // Fast path for the common case: a rotated file we already read to its end.
-    if (c.rotated && cp && this.verified.has(key) && cp.offset >= st.size) return;
     let fh: FileHandle;
     try {
       fh = await open(c.path, 'r');
@@ -267,7 +264,7 @@ export class KubernetesLogsSource implements Source {
       await fh.close();
       return;
     }
-    cp = this.checkpoints.get(key);
+    const cp = this.checkpoints.get(key);
     let start: StartPosition = { offset: 0, stdout: -1, stderr: -1 };
     let fp = null;
     if (cp) {
@@ -289,7 +286,6 @@ export class KubernetesLogsSource implements Source {
     });
     this.tailers.set(key, tailer);
     this.byPath.set(c.path, tailer);
-    this.verified.add(key);
     this.ctx.metrics.filesOpened.inc({ component: this.ctx.name });
     this.ctx.metrics.filesOpen.set({ component: this.ctx.name }, this.tailers.size);
     this.ctx.log.info({ path: c.path, offset: start.offset, rotated: c.rotated }, 'tailing file');
@@ -304,11 +300,11 @@ export class KubernetesLogsSource implements Source {
     // Another scan may have raced us to the same file, or the path was rotated since stat.
     const st = await fh.stat().catch(() => null);
     if (!st || this.tailers.has(key) || this.stopped || st.ino !== ino || st.dev !== dev) return null;
+    // A checkpoint is trusted only after the file's first line matched it, every time: once
+    // a file is deleted (kubelet compressing a rotated file), its inode is soon reused.
     let cp = this.checkpoints.get(key);
-    if (cp && !this.verified.has(key)) {
-      if (cp.fpLen > 0 && (await fingerprintOfLength(fh, cp.fpLen)) === cp.fp && cp.offset <= st.size) {
-        this.verified.add(key);
-      } else {
+    if (cp) {
+      if (!(cp.fpLen > 0 && (await fingerprintOfLength(fh, cp.fpLen)) === cp.fp && cp.offset <= st.size)) {
         // Same inode, different file (inode reused after a delete), or shrunk: not ours.
         this.ctx.log.info({ path: c.path }, 'checkpoint does not match the file (inode reused); reading from the start');
         this.checkpoints.delete(key);
@@ -319,14 +315,11 @@ export class KubernetesLogsSource implements Source {
     // A rotated file is read when it was not finished: its checkpoint stops short of its end,
     // or it has none because it was created and rotated while we were not looking.
     if (cp) return cp.offset < st.size ? { size: st.size } : null;
-    if (this.initialScanDone || this.loaded === 'loaded') return { size: st.size };
-    // Very first start: rotated files hold history from before the agent; mark them done so
-    // a later restart does not mistake them for files rotated while it was down.
+    if (this.initialScanDone || this.loaded === 'loaded' || !this.startAtEnd) return { size: st.size };
+    // First start with read_from: end: rotated files are history from before the agent; mark
+    // them done so a later restart does not mistake them for files rotated while it was down.
     const fp = await fingerprint(fh);
-    if (fp) {
-      this.checkpoints.set(key, { path: c.path, dev, ino, fp: fp.fp, fpLen: fp.len, offset: st.size, stdout: st.size, stderr: st.size, updated: Date.now() });
-      this.verified.add(key);
-    }
+    if (fp) this.checkpoints.set(key, { path: c.path, dev, ino, fp: fp.fp, fpLen: fp.len, offset: st.size, stdout: st.size, stderr: st.size, updated: Date.now() });
     return null;
   }
 

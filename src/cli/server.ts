@@ -1,0 +1,60 @@
+import type { Command } from 'commander';
+import { loadConfigFile, parseConfig } from '../config/index.js';
+import { ConfigError } from '../core/errors.js';
+import { serverConfigSchema, type ServerConfig } from '../server/config.js';
+import { startServer } from '../server/run.js';
+
+interface Flags {
+  config?: string;
+  validate?: string;
+  listen?: string;
+  dataDir?: string;
+  engine?: 'duckdb' | 'memory';
+}
+
+async function load(flags: Flags): Promise<ServerConfig | null> {
+  try {
+    const cfg = flags.config ? await loadConfigFile(flags.config, serverConfigSchema) : parseConfig('{}', '<defaults>', serverConfigSchema);
+    if (flags.listen) cfg.listen = flags.listen;
+    if (flags.dataDir) cfg.data_dir = flags.dataDir;
+    if (flags.engine) cfg.engine.type = flags.engine;
+    return cfg;
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      return null;
+    }
+    throw err;
+  }
+}
+
+export function registerServer(program: Command): void {
+  program
+    .command('server')
+    .description('run the store: durable log storage with a Loki-compatible push and query API')
+    .option('-c, --config <file>', 'server configuration (YAML)')
+    .option('--validate <file>', 'check a configuration file and exit (0: valid, 2: invalid)')
+    .option('--listen <host:port>', 'address to listen on (default 127.0.0.1:3100)')
+    .option('--data-dir <dir>', 'where the data lives')
+    .option('--engine <engine>', 'duckdb (default) or memory')
+    .action(async (flags: Flags) => {
+      if (flags.validate) {
+        const cfg = await load({ config: flags.validate });
+        if (cfg) process.stdout.write(`${flags.validate}: valid\n`);
+        process.exitCode = cfg ? 0 : 2;
+        return;
+      }
+      const cfg = await load(flags);
+      if (!cfg) {
+        process.exitCode = 2;
+        return;
+      }
+      const server = await startServer(cfg);
+      await new Promise<void>((resolve) => {
+        process.once('SIGTERM', () => resolve());
+        process.once('SIGINT', () => resolve());
+      });
+      await server.stop();
+      process.exitCode = 0;
+    });
+}

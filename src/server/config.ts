@@ -1,0 +1,46 @@
+import { z } from 'zod';
+import { byteSize, duration } from '../config/schema-helpers.js';
+
+const token = z.strictObject({
+  /** The bearer token. Use ${ENV_VAR} interpolation rather than writing secrets in the file. */
+  token: z.string().min(16, 'tokens must be at least 16 characters'),
+  /** Tenants this token may act for; X-Scope-OrgID picks one when there are several. */
+  tenants: z.array(z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'tenant ids use letters, digits, "_", "." and "-" (at most 64)')).min(1),
+  read: z.boolean().default(true),
+  write: z.boolean().default(false),
+});
+
+/** `loggy server` configuration. */
+export const serverConfigSchema = z.strictObject({
+  /** host:port. Loki's port by default, loopback only until you decide otherwise. */
+  listen: z.string().regex(/^[^:]*:\d+$/, 'expected "host:port"').default('127.0.0.1:3100'),
+  data_dir: z.string().default('/var/lib/loggy-server'),
+  engine: z.strictObject({
+    type: z.enum(['duckdb', 'memory']).default('duckdb'),
+    partition: z.enum(['day', 'hour']).default('day'),
+  }).default({ type: 'duckdb', partition: 'day' }),
+  auth: z.strictObject({
+    enabled: z.boolean().default(false),
+    tokens: z.array(token).default([]),
+  }).default({ enabled: false, tokens: [] }).refine((a) => !a.enabled || a.tokens.length > 0, { message: 'auth is enabled but no tokens are configured' }),
+  limits: z.strictObject({
+    /** Largest request body accepted (after decompression too). */
+    max_body_bytes: byteSize.default(32 * 1024 * 1024),
+    max_entries_per_push: z.number().int().positive().default(500_000),
+    max_line_bytes: byteSize.default(256 * 1024),
+    /** Entries older than this are refused (0: no limit). */
+    reject_older_than: duration.default(7 * 24 * 3600 * 1000),
+    /** Entries further in the future than this are refused. */
+    reject_newer_than: duration.default(10 * 60 * 1000),
+    /** Push requests waiting for the engine; past this, 429 with Retry-After. */
+    max_pending_pushes: z.number().int().positive().default(64),
+    max_query_lines: z.number().int().positive().default(5000),
+  }).prefault({}),
+  retention: z.strictObject({
+    max_age: duration.optional(),
+    max_bytes: byteSize.optional(),
+    check_interval: duration.default(60_000),
+  }).default({ check_interval: 60_000 }),
+  log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+});
+export type ServerConfig = z.infer<typeof serverConfigSchema>;

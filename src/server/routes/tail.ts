@@ -1,0 +1,80 @@
+import type { FastifyInstance } from 'fastify';
+import { planLogQuery } from '../../logql/index.js';
+import { compilePipeline } from '../../logql/pipeline/index.js';
+import { nowNs } from '../../core/time.js';
+import { tenantOf, type ServerContext } from '../context.js';
+import { HttpError } from '../errors.js';
+import { compileMatchers } from '../match-labels.js';
+import { one, parseLimit, parseTime, type Query } from '../params.js';
+import { parseQuery } from './query.js';
+import type { TailEntry } from '../tail-hub.js';
+
+/** Bytes queued on a socket past which new lines are dropped (and reported) rather than buffered. */
+const MAX_BUFFERED = 1 << 20;
+
+/**
+ * /loki/api/v1/tail over WebSocket, Loki's message shape: first the lines since `start`
+ * (at most `limit`), then every new matching line as it is ingested. A client that cannot
+ * keep up gets `dropped_entries` instead of an ever-growing buffer.
+ */
+export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): void {
+  app.get('/loki/api/v1/tail', { websocket: true }, (socket, req) => {
+    let unsubscribe: (() => void) | null = null;
+    socket.on('close', () => unsubscribe?.());
+    const fail = (err: unknown) => {
+      const msg = err instanceof HttpError ? err.message : (err as Error).message;
+      socket.close(err instanceof HttpError && err.status < 500 ? 4400 : 1011, msg.slice(0, 120));
+    };
+    try {
+      const tenant = tenantOf(ctx, req, 'read');
+      const q = req.query as Query;
+      const expr = parseQuery(one(q, 'query'));
+      if (expr.kind !== 'log') throw new HttpError(400, 'tail needs a log query, not a metric query');
+      const { scan } = planLogQuery(expr);
+      // Live lines did not go through the engine: run every stage, line filters included.
+      const pipeline = compilePipeline(expr.stages);
+      const matches = compileMatchers(scan.matchers);
+      const limit = parseLimit(q, 100, ctx.config.limits.max_query_lines);
+      const startText = one(q, 'start');
+      const startNs = startText ? parseTime(startText, 'start') : nowNs() - 3_600_000_000_000n;
+
+      const frame = (entries: TailEntry[]) => {
+        const streams = new Map<string, { stream: Record<string, string>; values: Array<[string, string]> }>();
+        const dropped: Array<{ labels: Record<string, string>; timestamp: string }> = [];
+        for (const e of entries) {
+          if (!matches(e.labels)) continue;
+          const out = pipeline.process(e.line, e.labels, e.tsNs);
+          if (!out) continue;
+          if (socket.bufferedAmount > MAX_BUFFERED) {
+            dropped.push({ labels: { ...out.labels }, timestamp: e.tsNs.toString() });
+            continue;
+          }
+          const key = JSON.stringify(out.labels);
+          let s = streams.get(key);
+          if (!s) streams.set(key, (s = { stream: { ...out.labels }, values: [] }));
+          s.values.push([e.tsNs.toString(), out.line]);
+        }
+        if (streams.size === 0 && dropped.length === 0) return;
+        socket.send(JSON.stringify({ streams: [...streams.values()], dropped_entries: dropped.length ? dropped : null }));
+      };
+
+      // Live lines from now on; the history query below runs concurrently and is sent first.
+      const early: TailEntry[][] = [];
+      let live = false;
+      unsubscribe = ctx.hub.subscribe(tenant, (entries) => (live ? frame(entries) : early.push(entries)));
+      void (async () => {
+        const history: TailEntry[] = [];
+        for await (const rows of ctx.engine.scan({ tenant, matchers: scan.matchers, lineFilters: scan.lineFilters, startNs, endNs: nowNs() + 1n, direction: 'backward', limit })) {
+          for (const r of rows) history.push({ tsNs: r.tsNs, labels: r.labels, line: r.line });
+        }
+        history.reverse();
+        const seen = history.length ? history[history.length - 1].tsNs : -1n;
+        frame(history);
+        for (const batch of early) frame(batch.filter((e) => e.tsNs > seen));
+        live = true;
+      })().catch(fail);
+    } catch (err) {
+      fail(err);
+    }
+  });
+}

@@ -1,0 +1,60 @@
+import type { FastifyInstance } from 'fastify';
+import { createLogger, type Logger } from '../core/logger.js';
+import { nowNs } from '../core/time.js';
+import type { StoreEngine } from '../store/engine.js';
+import { openDuckDbEngine } from '../store/duckdb/index.js';
+import { MemoryEngine } from '../store/memory/index.js';
+import { buildServer } from './app.js';
+import type { ServerConfig } from './config.js';
+
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly engine: StoreEngine;
+  /** The address actually bound (port 0 picks one). */
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function openEngine(config: ServerConfig): Promise<StoreEngine> {
+  if (config.engine.type === 'memory') return new MemoryEngine();
+  return openDuckDbEngine({ dataDir: config.data_dir, partition: config.engine.partition });
+}
+
+/** Open the engine, listen, and run retention on a timer; stop() closes in reverse order. */
+export async function startServer(config: ServerConfig, opts: { log?: Logger; engine?: StoreEngine } = {}): Promise<RunningServer> {
+  const log = opts.log ?? createLogger(config.log_level);
+  const engine = opts.engine ?? (await openEngine(config));
+  const { app, ctx } = await buildServer(config, engine, log);
+  const i = config.listen.lastIndexOf(':');
+  const host = config.listen.slice(0, i) || '0.0.0.0';
+  const port = Number(config.listen.slice(i + 1));
+  await app.listen({ host, port });
+  const addr = app.server.address();
+  const url = typeof addr === 'object' && addr ? `http://${host.includes(':') ? `[${host}]` : host}:${addr.port}` : `http://${config.listen}`;
+
+  const { max_age, max_bytes, check_interval } = config.retention;
+  let timer: NodeJS.Timeout | null = null;
+  if (max_age !== undefined || max_bytes !== undefined) {
+    const sweep = async () => {
+      try {
+        const r = await engine.applyRetention({ maxAgeNs: max_age !== undefined ? BigInt(max_age) * 1_000_000n : undefined, maxBytes: max_bytes }, nowNs());
+        if (r.droppedPartitions > 0) log.info({ dropped: r.droppedPartitions }, 'retention dropped partitions');
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'retention failed');
+      }
+    };
+    timer = setInterval(() => void sweep(), check_interval);
+    timer.unref();
+    void sweep();
+  }
+  log.info({ url, engine: config.engine.type, dataDir: config.data_dir, auth: config.auth.enabled }, 'loggy server listening');
+  return {
+    app, engine, url,
+    stop: async () => {
+      if (timer) clearInterval(timer);
+      await app.close();
+      await ctx.writer.idle();
+      await engine.close();
+    },
+  };
+}
