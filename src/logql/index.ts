@@ -14,7 +14,7 @@ export type * from './ast.js';
 export { parseLogQL } from './parser.js';
 export { LogQLSyntaxError, LogQLPipelineError, LogQLEvalError, formatLogQLError } from './errors.js';
 export { planLogQuery, pushdownCount, type ScanPlan, type CountPushdown } from './plan.js';
-export type { Pipeline } from './pipeline/index.js';
+export type { Pipeline, CompiledPipeline } from './pipeline/index.js';
 export { evalLogQuery, type StreamResult, type LogEvalOptions } from './eval-log.js';
 export {
   evalMetricQuery,

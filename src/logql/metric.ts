@@ -17,7 +17,7 @@ import type {
 } from './ast.js';
 import { LogQLEvalError, LogQLPipelineError } from './errors.js';
 import { compareLabels, ERROR_LABEL, hasLabel, labelsKey, seriesKey, setLabel, withMetadata } from './labels.js';
-import { scalarOp } from './parser.js';
+import { scalarOp } from './ops.js';
 import { compileLabelFilter, labelFilterNames } from './pipeline/filters.js';
 import { planLogQuery, type ScanPlan } from './plan.js';
 import { parseBytes, parseGoDuration, parseGoFloat } from './units.js';
@@ -165,6 +165,7 @@ class Evaluator {
     const startNs = first - offsetNs - rangeNs + 1n;
     const endNs = last - offsetNs + 1n;
     const baseNs = startNs - 1n;
+    const spanNs = Number(endNs - 1n - baseNs);
 
     const grouping = e.grouping ?? injected;
     // Unwrapped samples drop the unwrapped label unless grouped `by`.
@@ -197,7 +198,9 @@ class Evaluator {
     const series = new Map<string, Series>();
     for await (const batch of this.source({ plan: scan, startNs, endNs })) {
       for (const row of batch) {
-        if (row.tsNs < startNs || row.tsNs >= endNs) continue;
+        // Relative to baseNs as a double (exact up to ~104 days of span).
+        const rel = Number(row.tsNs - baseNs);
+        if (rel <= 0 || rel > spanNs) continue;
         if (!pipeline.run(row.line, withMetadata(row.labels, row.metadata), row.tsNs)) continue;
         const b = pipeline.builder;
         let value = 1;
@@ -231,7 +234,7 @@ class Evaluator {
           s = new Series(labels, key, hasLabel(labels, ERROR_LABEL) ? labels[ERROR_LABEL]! : null);
           series.set(key, s);
         }
-        s.add(Number(row.tsNs - baseNs), value);
+        s.add(rel, value);
       }
     }
 
@@ -307,6 +310,8 @@ class Series {
   ts: number[] = [];
   vals: number[] = [];
   private sorted = true;
+  /** All values are safe integers, so prefix sums are exact. */
+  private integral = true;
   private prefix: Float64Array | null = null;
 
   constructor(
@@ -318,6 +323,7 @@ class Series {
   add(t: number, v: number): void {
     const n = this.ts.length;
     if (n > 0 && t < this.ts[n - 1]!) this.sorted = false;
+    if (this.integral && !Number.isSafeInteger(v)) this.integral = false;
     this.ts.push(t);
     this.vals.push(v);
   }
@@ -330,8 +336,13 @@ class Series {
     this.sorted = true;
   }
 
-  /** Sum of vals[lo, hi) via prefix sums. */
+  /** Sum of vals[lo, hi): prefix sums when exact (integers), else added up in order. */
   sum(lo: number, hi: number): number {
+    if (!this.integral) {
+      let sum = 0;
+      for (let i = lo; i < hi; i++) sum += this.vals[i]!;
+      return sum;
+    }
     if (!this.prefix) {
       const p = new Float64Array(this.vals.length + 1);
       for (let i = 0; i < this.vals.length; i++) p[i + 1] = p[i]! + this.vals[i]!;

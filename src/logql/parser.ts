@@ -26,6 +26,7 @@ import type {
 import { LogQLSyntaxError } from './errors.js';
 import { tokenize, tokenName, type Token } from './lexer.js';
 import { compileRegex, regexError } from './regex.js';
+import { scalarOp } from './ops.js';
 import { compilePattern } from './pipeline/pattern.js';
 import { compileTemplate } from './pipeline/template.js';
 import { parseJsonPath } from './pipeline/json.js';
@@ -712,36 +713,5 @@ function matchesEmpty(m: LabelMatcher): boolean {
       return compileRegex(m.value, true).test('');
     case '!~':
       return !compileRegex(m.value, true).test('');
-  }
-}
-
-export function scalarOp(op: BinaryOp, a: number, b: number): number {
-  switch (op) {
-    case '+':
-      return a + b;
-    case '-':
-      return a - b;
-    case '*':
-      return a * b;
-    case '/':
-      return a / b;
-    case '%':
-      return a % b;
-    case '^':
-      return a ** b;
-    case '==':
-      return a === b ? 1 : 0;
-    case '!=':
-      return a !== b ? 1 : 0;
-    case '>':
-      return a > b ? 1 : 0;
-    case '>=':
-      return a >= b ? 1 : 0;
-    case '<':
-      return a < b ? 1 : 0;
-    case '<=':
-      return a <= b ? 1 : 0;
-    default:
-      return NaN;
   }
 }

@@ -13,8 +13,16 @@ export function many(q: Query, name: string): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
+const MAX_NS = (1n << 63n) - 1n;
+
 /** A Loki API time: unix nanoseconds (integer), unix seconds (with a fraction) or RFC3339. */
 export function parseTime(text: string, name: string): bigint {
+  const ns = parseTimeUnchecked(text, name);
+  if (ns < 0n || ns > MAX_NS) throw new HttpError(400, `invalid ${name} "${text}": out of range (0 to 2^63-1 nanoseconds)`);
+  return ns;
+}
+
+function parseTimeUnchecked(text: string, name: string): bigint {
   const t = text.trim();
   if (/^\d+$/.test(t)) {
     // Loki's rule: integers are nanoseconds, but small ones (seconds) are accepted too.

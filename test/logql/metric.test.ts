@@ -146,6 +146,22 @@ describe('range aggregations (steps 60s, 120s, 180s; windows (t-1m, t])', () => 
   });
 });
 
+describe('float sums', () => {
+  it('add window values in order (no cancellation from running totals)', async () => {
+    const rows: StoredRow[] = [
+      { tsNs: at(10), labels: A, line: 'v=1000000.1' },
+      { tsNs: at(70), labels: A, line: 'v=0.1' },
+      { tsNs: at(80), labels: A, line: 'v=0.2' },
+    ];
+    const src: MetricSource = async function* () {
+      yield rows;
+    };
+    expect(await evalMetricQuery(parseLogQL('sum_over_time({app="api"} | logfmt | unwrap v [1m])') as MetricExpr, src, RANGE)).toEqual([
+      { metric: A, values: [[t(60), '1000000.1'], [t(120), '0.30000000000000004']] },
+    ]);
+  });
+});
+
 describe('vector aggregations', () => {
   it('sum by, count by, avg/min/max by', async () => {
     expect(await run('sum by (app) (count_over_time({app=~".+"}[1m]))')).toEqual([

@@ -220,6 +220,33 @@ describe('pipeline execution strategies give the same answers', () => {
     for (const l of lines) expect(a(l), l).toEqual(b(l));
   });
 
+  it('a pipeline reused over lines of changing shapes answers as a fresh one per line', () => {
+    const shapes = [
+      '{"a":{"b":1},"c":"x"}',
+      '{"a":1,"b":2,"c":"y"}',
+      '{"a":{"b":{"c":3}}}',
+      '{"a":{"bb":1},"c":"z"}',
+      '{"a\\"q":1,"a":{"b":2}}',
+      '{"a":{"b":1},"c":"x"}',
+      '{"ab":1}',
+      '{"a":2}',
+    ];
+    const shared = pipe('| json');
+    for (const round of [1, 2]) {
+      for (const l of shapes) expect(shared(l, { app: 'x' }), `${round}: ${l}`).toEqual(pipe('| json')(l, { app: 'x' }));
+    }
+    expect(shared('{"a":{"b":1},"c":"x"}', { app: 'x' })?.labels).toEqual({ app: 'x', a_b: '1', c: 'x' });
+    expect(shared('{"a":1,"b":2,"c":"y"}', { app: 'x' })?.labels).toEqual({ app: 'x', a: '1', b: '2', c: 'y' });
+  });
+
+  it('line filters are moved before parsers but never across line_format', () => {
+    const f = pipe('| json | line_format "{{.msg}}" |= "ok"');
+    expect(f(APP[1]!)?.line).toBe('ok');
+    expect(f(APP[0]!)).toBeNull();
+    expect(pipe('| json | line_format "{{.msg}}" |= "status"')(APP[1]!)).toBeNull();
+    expect(pipe('| json |= `"ok"` | line_format "{{.msg}}"')(APP[1]!)?.line).toBe('ok');
+  });
+
   it('first value wins for duplicate keys', () => {
     expect(labelsOf('| json', '{"a":"1","a":"2"}', { app: 'x' })).toEqual({ app: 'x', a: '1' });
   });

@@ -11,6 +11,10 @@ export const JSON_PARSER_ERR = 'JSONParserErr';
 
 class JsonSyntaxError extends Error {}
 
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
 /** Loki's sanitizeLabelKey: trim, `_` before a leading digit, anything but [A-Za-z0-9_] → `_`. */
 export function sanitizeLabelKey(key: string, isPrefix: boolean): string {
   key = key.trim();
@@ -36,6 +40,14 @@ export function sanitizeLabelKey(key: string, isPrefix: boolean): string {
 class Scanner {
   s = '';
   i = 0;
+  /** No backslash anywhere in `s`: strings end at the next quote. */
+  noEsc = true;
+
+  reset(s: string): void {
+    this.s = s;
+    this.i = 0;
+    this.noEsc = s.indexOf('\\') < 0;
+  }
 
   fail(msg: string): never {
     throw new JsonSyntaxError(`${msg} at offset ${this.i}`);
@@ -56,6 +68,15 @@ class Scanner {
   str(): string {
     const s = this.s;
     const start = this.i + 1;
+    if (this.noEsc) {
+      const end = s.indexOf('"', start);
+      if (end < 0) {
+        this.i = s.length;
+        this.fail('unterminated string');
+      }
+      this.i = end + 1;
+      return s.slice(start, end);
+    }
     let i = start;
     let esc = false;
     for (;;) {
@@ -85,6 +106,15 @@ class Scanner {
   /** At a '"': past the string, without decoding it. */
   skipStr(): void {
     const s = this.s;
+    if (this.noEsc) {
+      const end = s.indexOf('"', this.i + 1);
+      if (end < 0) {
+        this.i = s.length;
+        this.fail('unterminated string');
+      }
+      this.i = end + 1;
+      return;
+    }
     let i = this.i + 1;
     for (;;) {
       const c = s.charCodeAt(i);
@@ -104,18 +134,30 @@ class Scanner {
     const s = this.s;
     const start = this.i;
     let i = start;
-    for (;;) {
-      const c = s.charCodeAt(i);
-      if ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69) i++;
-      else break;
+    if (s.charCodeAt(i) === 45) i++;
+    const intStart = i;
+    while (isDigit(s.charCodeAt(i))) i++;
+    let ok = i > intStart;
+    if (ok && s.charCodeAt(i) === 46) {
+      const f = ++i;
+      while (isDigit(s.charCodeAt(i))) i++;
+      ok = i > f;
     }
-    this.i = i;
-    const t = s.slice(start, i);
-    if (!/^-?\d+(\.\d+)?([eE][+-]?\d+)?$/.test(t)) {
-      this.i = start;
+    const e = s.charCodeAt(i);
+    if (ok && (e === 101 || e === 69)) {
+      i++;
+      const sign = s.charCodeAt(i);
+      if (sign === 43 || sign === 45) i++;
+      const x = i;
+      while (isDigit(s.charCodeAt(i))) i++;
+      ok = i > x;
+    }
+    if (!ok) {
+      this.i = i;
       this.fail('invalid number');
     }
-    return t;
+    this.i = i;
+    return s.slice(start, i);
   }
 
   lit(word: string): void {
@@ -186,13 +228,13 @@ export class JsonParser {
 
   process(line: string, b: LabelsBuilder, required?: ReadonlySet<string>, earlyExit = true): void {
     const sc = this.sc;
-    sc.s = line;
-    sc.i = 0;
+    sc.reset(line);
     this.b = b;
     this.required = required ?? null;
     this.earlyExit = earlyExit;
     this.found = 0;
     this.done = false;
+    this.pos = 0;
     if (required && required.size === 0 && earlyExit) return;
     try {
       sc.ws();
@@ -238,6 +280,41 @@ export class JsonParser {
     if (this.earlyExit && ++this.found >= this.required.size) this.done = true;
   }
 
+  // The keys of the previous line, in document order: lines of one stream mostly share a shape,
+  // so a key is usually recognised with one startsWith, without slicing or hashing it.
+  private readonly shapeRaw: string[] = [];
+  private readonly shapePrefix: string[] = [];
+  private readonly shapeKey: string[] = [];
+  private pos = 0;
+
+  /** At a key's opening quote: its flattened, sanitized label name. */
+  private key(prefix: string): string {
+    const sc = this.sc;
+    const k = this.pos++;
+    if (sc.noEsc) {
+      const raw = this.shapeRaw[k];
+      const start = sc.i + 1;
+      if (raw !== undefined && this.shapePrefix[k] === prefix && sc.s.startsWith(raw, start) && sc.s.charCodeAt(start + raw.length) === 34) {
+        sc.i = start + raw.length + 1;
+        return this.shapeKey[k]!;
+      }
+    }
+    const raw = sc.str();
+    let key: string;
+    if (prefix === '') {
+      key = this.topKey(raw);
+    } else {
+      const part = sanitizeLabelKey(raw, false);
+      key = part === '' ? prefix : prefix + '_' + part;
+    }
+    if (sc.noEsc) {
+      this.shapeRaw[k] = raw;
+      this.shapePrefix[k] = prefix;
+      this.shapeKey[k] = key;
+    }
+    return key;
+  }
+
   private object(prefix: string): void {
     const sc = this.sc;
     const s = sc.s;
@@ -249,18 +326,11 @@ export class JsonParser {
     }
     for (;;) {
       if (s.charCodeAt(sc.i) !== 34) sc.fail('expected object key');
-      const raw = sc.str();
+      const key = this.key(prefix);
       sc.ws();
       if (s.charCodeAt(sc.i) !== 58) sc.fail("expected ':'");
       sc.i++;
       sc.ws();
-      let key: string;
-      if (prefix === '') {
-        key = this.topKey(raw);
-      } else {
-        const part = sanitizeLabelKey(raw, false);
-        key = part === '' ? prefix : prefix + '_' + part;
-      }
       const c = s.charCodeAt(sc.i);
       if (c === 123) {
         this.object(key);
@@ -362,8 +432,7 @@ export class JsonExpressionParser {
 
   private extract(line: string, path: JsonPath): string | undefined {
     const sc = this.sc;
-    sc.s = line;
-    sc.i = 0;
+    sc.reset(line);
     sc.ws();
     for (const step of path) {
       const c = line.charCodeAt(sc.i);
@@ -444,8 +513,7 @@ export class UnpackParser {
   /** Returns the new line. */
   process(line: string, b: LabelsBuilder): string {
     const sc = this.sc;
-    sc.s = line;
-    sc.i = 0;
+    sc.reset(line);
     let entry: string | undefined;
     try {
       sc.ws();

@@ -9,10 +9,13 @@
  */
 import type { Labels } from '../../store/engine.js';
 import { formatLabelSet } from './labels-string.js';
-import { MAX_TS_NS, type PushStream } from './types.js';
+import type { PushStream } from './types.js';
 import { isValidLabelName, LABEL_NAME_PATTERN } from './validate.js';
 
 const NS_PER_S = 1_000_000_000n;
+/** 2^63 - 1 ns = 9223372036 s + 854775807 ns. */
+const MAX_SECONDS = 9_223_372_036;
+const MAX_LAST_NANOS = 854_775_807;
 
 /**
  * `Buffer.prototype.utf8Write(string, offset, maxBytes)`: Node's internal fast path behind
@@ -126,11 +129,12 @@ export function encodePushRequest(streams: readonly PushStream[]): Buffer {
     for (let ei = 0; ei < entries.length; ei++, k++) {
       const e = entries[ei]!;
       const ts = e.tsNs;
-      if (ts < 0n || ts > MAX_TS_NS) {
+      const sec = Number(ts / NS_PER_S);
+      const ns = Number(ts % NS_PER_S); // sign of ts (BigInt division truncates)
+      // Range check on the numbers: cheaper than two BigInt comparisons per entry.
+      if (sec < 0 || ns < 0 || sec > MAX_SECONDS || (sec === MAX_SECONDS && ns > MAX_LAST_NANOS)) {
         throw new RangeError(`streams[${si}].entries[${ei}].tsNs ${ts} is outside [0, 2^63) nanoseconds`);
       }
-      const sec = Number(ts / NS_PER_S);
-      const ns = Number(ts % NS_PER_S);
       secs[k] = sec;
       nanos[k] = ns;
       const tsSize = (sec !== 0 ? 1 + varintLen(sec) : 0) + (ns !== 0 ? 1 + varintLen(ns) : 0);

@@ -4,7 +4,7 @@ import { compilePipeline } from '../../logql/pipeline/index.js';
 import { nowNs } from '../../core/time.js';
 import { tenantOf, type ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { compileMatchers } from '../match-labels.js';
+import { labelsPredicate } from '../../store/shared/match.js';
 import { one, parseLimit, parseTime, type Query } from '../params.js';
 import { parseQuery } from './query.js';
 import type { TailEntry } from '../tail-hub.js';
@@ -33,7 +33,7 @@ export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): voi
       const { scan } = planLogQuery(expr);
       // Live lines did not go through the engine: run every stage, line filters included.
       const pipeline = compilePipeline(expr.stages);
-      const matches = compileMatchers(scan.matchers);
+      const matches = labelsPredicate(scan.matchers);
       const limit = parseLimit(q, 100, ctx.config.limits.max_query_lines);
       const startText = one(q, 'start');
       const startNs = startText ? parseTime(startText, 'start') : nowNs() - 3_600_000_000_000n;

@@ -55,17 +55,27 @@ export class LokiSink implements Sink {
     }
     if (n === 0) return;
     const compress = this.cfg.format === 'protobuf' ? 'snappy' : this.cfg.compression;
-    const { body, headers } = encodePush([...streams.values()], { format: this.cfg.format, compress });
+    let encoded;
+    try {
+      encoded = encodePush([...streams.values()], { format: this.cfg.format, compress });
+    } catch (err) {
+      // A label name Loki cannot take (from a transform): no retry can fix it.
+      return this.reject(n, 0, (err as Error).message);
+    }
+    const { body, headers } = encoded;
     try {
       await post(this.url, body, { ...authHeaders(this.cfg), ...headers }, this.cfg.timeout);
     } catch (err) {
       if (!(err instanceof RejectedError)) throw err;
-      this.ctx.metrics.sinkRejected.inc({ component: this.ctx.name }, n);
-      this.ctx.log.error({ sink: this.ctx.name, status: err.status, events: n, err: err.message }, 'Loki refused a batch; dropped');
-      return;
+      return this.reject(n, err.status, err.message);
     }
     this.ctx.metrics.sinkEvents.inc({ component: this.ctx.name }, n);
     this.ctx.metrics.sinkBytes.inc({ component: this.ctx.name }, body.length);
+  }
+
+  private reject(n: number, status: number, message: string): void {
+    this.ctx.metrics.sinkRejected.inc({ component: this.ctx.name }, n);
+    this.ctx.log.error({ sink: this.ctx.name, status, events: n, err: message }, 'Loki refused a batch; dropped');
   }
 
   async stop(): Promise<void> {}

@@ -100,6 +100,11 @@ describe('protobuf PushRequest codec', () => {
       'streams[0].entries[0].tsNs -1 is outside [0, 2^63) nanoseconds',
     );
     expect(() => encodePushRequest([{ labels: { a: 'b' }, entries: [{ tsNs: 1n << 63n, line: '' }] }])).toThrow(RangeError);
+    for (const tsNs of [-1_000_000_000n, -2_500_000_000n, -(1n << 63n), 1n << 64n, 9_223_372_037_000_000_000n]) {
+      expect(() => encodePushRequest([{ labels: { a: 'b' }, entries: [{ tsNs, line: '' }] }])).toThrow(RangeError);
+    }
+    const max = [{ labels: { a: 'b' }, entries: [{ tsNs: (1n << 63n) - 1n, line: '' }, { tsNs: 9_223_372_036_000_000_000n, line: '' }] }];
+    expect(decodePushRequest(encodePushRequest(max))).toEqual(max);
     expect(() => encodePushRequest([{ labels: { 'bad-name': 'b' }, entries: [] }])).toThrow('invalid label name "bad-name"');
     expect(() =>
       encodePushRequest([{ labels: { a: 'b' }, entries: [{ tsNs: 1n, line: '', metadata: { 'k.8s': 'v' } }] }]),

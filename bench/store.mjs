@@ -1,0 +1,173 @@
+#!/usr/bin/env node
+// npm run bench:store [-- --lines 10000000 --engine duckdb --batch 20000 --concurrency 2]
+// Ingests genlogs data through the HTTP API of a real `loggy server` process, then times the
+// queries users run, each the median of 5. Figures are printed next to the floor of reading
+// the same lines from disk (`wc -l` over the source files, measured in the same run).
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { join, resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { gzipSync } from 'node:zlib';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: args } = parseArgs({
+  options: {
+    lines: { type: 'string', default: '10000000' },
+    engine: { type: 'string', default: 'duckdb' },
+    batch: { type: 'string', default: '20000' },
+    concurrency: { type: 'string', default: '2' },
+    mib: { type: 'string', default: '500' },
+    dir: { type: 'string', default: join(repo, '.bench') },
+    genlogs: { type: 'string', default: process.env.GENLOGS ?? resolve(repo, '../shared/bench/genlogs.py') },
+  },
+});
+const target = Number(args.lines);
+const batchSize = Number(args.batch);
+const concurrency = Number(args.concurrency);
+
+// Source data: the agent benchmark's CRI tree, replayed with shifted time until `lines`.
+const tree = join(args.dir, `tree-cri-${args.mib}`);
+if (!existsSync(join(tree, 'done.json'))) {
+  mkdirSync(tree, { recursive: true });
+  process.stderr.write(`generating ${args.mib} MiB CRI tree...\n`);
+  const r = spawnSync('python3', [args.genlogs, tree, '--format', 'cri', '--pods', '20', '--mib', args.mib], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  writeFileSync(join(tree, 'done.json'), r.stdout);
+}
+const files = [];
+const pods = join(tree, 'var/log/pods');
+for (const p of readdirSync(pods)) for (const c of readdirSync(join(pods, p))) files.push({ path: join(pods, p, c, '0.log'), pod: p.split('_')[1], namespace: p.split('_')[0], container: c });
+
+const t0 = process.hrtime.bigint();
+spawnSync('wc', ['-l', ...files.map((f) => f.path)]);
+const wcSecs = Number(process.hrtime.bigint() - t0) / 1e9;
+const srcBytes = files.reduce((a, f) => a + statSync(f.path).size, 0);
+
+// Server.
+const work = join(args.dir, `store-${args.engine}`);
+rmSync(work, { recursive: true, force: true });
+mkdirSync(work, { recursive: true });
+const port = 31000 + Math.floor(Math.random() * 1000);
+writeFileSync(join(work, 'server.yaml'), `listen: 127.0.0.1:${port}\ndata_dir: ${work}/data\nengine:\n  type: ${args.engine}\nlog_level: warn\nlimits:\n  reject_older_than: 0\n  max_query_lines: 5000\n`);
+const server = spawn(process.execPath, [join(repo, 'bin/loggy.js'), 'server', '--config', join(work, 'server.yaml')], { stdio: ['ignore', 'inherit', 'inherit'] });
+const base = `http://127.0.0.1:${port}`;
+for (let i = 0; ; i++) {
+  if ((await fetch(`${base}/ready`).catch(() => null))?.ok) break;
+  if (i > 200) throw new Error('server did not start');
+  await new Promise((r) => setTimeout(r, 100));
+}
+
+// Lines from the tree: CRI "ts stream F msg"; P chains are joined like the agent would.
+function* readLines() {
+  for (let pass = 0; ; pass++) {
+    const shift = BigInt(pass) * 86_400_000_000_000n; // each pass one day later
+    for (const f of files) {
+      const text = readFileSync(f.path, 'utf8');
+      let partial = '';
+      for (const raw of text.split('\n')) {
+        if (!raw) continue;
+        const a = raw.indexOf(' '), b = raw.indexOf(' ', a + 1), c = raw.indexOf(' ', b + 1);
+        const msg = raw.slice(c + 1);
+        if (raw[b + 1] === 'P') { partial += msg; continue; }
+        const ts = BigInt(Date.parse(raw.slice(0, 23) + 'Z')) * 1_000_000n + BigInt(raw.slice(23, 29)) + shift;
+        yield { f, stream: raw.slice(a + 1, b), ts, line: partial + msg };
+        partial = '';
+      }
+    }
+  }
+}
+
+let n = 0;
+let rawBytes = 0;
+let minTs = null;
+let maxTs = null;
+const it = readLines();
+const rare = [];
+function nextBatch() {
+  const streams = new Map();
+  let k = 0;
+  while (k < batchSize && n < target) {
+    const { value } = it.next();
+    let line = value.line;
+    // A rare token: one request id per million lines, to time indexed needle search.
+    if (n % 1_000_000 === 500_000) {
+      const id = `rid-${n.toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
+      rare.push(id);
+      line += ` request_id=${id}`;
+    }
+    const key = `${value.f.path}|${value.stream}`;
+    let s = streams.get(key);
+    if (!s) streams.set(key, (s = { labels: { namespace: value.f.namespace, pod: value.f.pod, container: value.f.container, stream: value.stream }, entries: [] }));
+    s.entries.push([value.ts.toString(), line]);
+    if (minTs === null || value.ts < minTs) minTs = value.ts;
+    if (maxTs === null || value.ts > maxTs) maxTs = value.ts;
+    rawBytes += Buffer.byteLength(line);
+    n++;
+    k++;
+  }
+  return k ? gzipSync(JSON.stringify({ streams: [...streams.values()] }), { level: 1 }) : null;
+}
+
+const ingestStart = process.hrtime.bigint();
+let encodeNs = 0n;
+async function worker() {
+  for (;;) {
+    const e0 = process.hrtime.bigint();
+    const body = nextBatch();
+    encodeNs += process.hrtime.bigint() - e0;
+    if (!body) return;
+    for (;;) {
+      const res = await fetch(`${base}/api/v1/push`, { method: 'POST', body, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+      if (res.status === 429) { await new Promise((r) => setTimeout(r, 50)); continue; }
+      if (!res.ok) throw new Error(`push: ${res.status} ${await res.text()}`);
+      break;
+    }
+    if (n % 1_000_000 < batchSize) process.stderr.write(`  ${n} lines\n`);
+  }
+}
+await Promise.all(Array.from({ length: concurrency }, worker));
+const ingestSecs = Number(process.hrtime.bigint() - ingestStart) / 1e9;
+const clientSecs = Number(encodeNs) / 1e9;
+
+const stats = await (await fetch(`${base}/loki/api/v1/index/stats?query=${encodeURIComponent('{namespace=~".+"}')}&start=0&end=9000000000000000000`)).json();
+const disk = (() => { let b = 0; const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) walk(p); else b += statSync(p).size; } }; walk(join(work, 'data')); return b; })();
+
+// Time range of the data.
+const first = minTs;
+const last = maxTs + 1n;
+const tenth = first + (last - first) / 10n;
+async function timed(name, path) {
+  const times = [];
+  let summary = '';
+  for (let i = 0; i < 5; i++) {
+    const s = process.hrtime.bigint();
+    const res = await fetch(`${base}${path}`);
+    const body = await res.json();
+    times.push(Number(process.hrtime.bigint() - s) / 1e6);
+    if (!res.ok) throw new Error(`${name}: ${res.status} ${JSON.stringify(body)}`);
+    const r = body.data?.result ?? [];
+    summary = body.data?.resultType === 'streams' ? `${r.reduce((a, x) => a + x.values.length, 0)} lines` : `${r.length} series`;
+  }
+  times.sort((a, b) => a - b);
+  return { name, ms: times[2], summary };
+}
+const q = (query, extra = '') => `/loki/api/v1/query_range?query=${encodeURIComponent(query)}&start=${first}&end=${last}${extra}`;
+const results = [
+  await timed('substring, all lines', q('{namespace=~".+"} |= "timeout retry"', '&limit=100')),
+  await timed('substring, one namespace, 10% window', `/loki/api/v1/query_range?query=${encodeURIComponent(`{namespace="${files[0].namespace}"} |= "timeout retry"`)}&start=${first}&end=${tenth}&limit=100`),
+  await timed('newest 100 lines of one pod', q(`{pod="${files[0].pod}"}`, '&limit=100')),
+  await timed('sum by (level) (count_over_time [1m])', q('sum by (level) (count_over_time({namespace=~".+"} | logfmt | level=~".+" [1m]))', '&step=60s')),
+  await timed('rare token (1 in a million)', q(`{namespace=~".+"} |= "${rare[0] ?? 'none'}"`, '&limit=100')),
+];
+server.kill('SIGTERM');
+
+const mib = rawBytes / 1048576;
+console.log(`\nengine: ${args.engine}; ${n} lines, ${mib.toFixed(0)} MiB of line text (wc -l over the ${(srcBytes / 1048576).toFixed(0)} MiB source: ${(wcSecs * 1000).toFixed(0)} ms)`);
+console.log(`| figure | value |\n|---|---|`);
+console.log(`| ingest lines/s (HTTP, gzip JSON, ${concurrency} clients) | ${(n / ingestSecs).toFixed(0)} |`);
+console.log(`| ingest MiB/s | ${(mib / ingestSecs).toFixed(1)} |`);
+console.log(`| client encode share of ingest time | ${((clientSecs / ingestSecs) * 100).toFixed(0)} % |`);
+console.log(`| disk bytes per raw byte | ${(disk / rawBytes).toFixed(3)} |`);
+console.log(`| stored entries (index/stats) | ${stats.entries} |`);
+for (const r of results) console.log(`| ${r.name} (median of 5) | ${r.ms.toFixed(0)} ms (${r.summary}) |`);
