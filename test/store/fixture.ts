@@ -1,4 +1,5 @@
 import type { Labels, LogRow, StoredRow, StoreEngine } from '../../src/store/engine.js';
+import { makeRng } from '../../src/sim/random.js';
 
 /**
  * The conformance data set: three UTC days (2026-11-20..22), lines on both sides of midnight,
@@ -92,17 +93,8 @@ export function idsOfStreams(...streams: Array<keyof typeof S>): string[] {
 
 export const utf8 = (s: string): number => Buffer.byteLength(s, 'utf8');
 
-/** Deterministic PRNG (mulberry32) for the randomized oracle comparison. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG: the simulator's, one implementation for all test data. */
+export const prng = makeRng;
 
 /** Sorts label sets by their JSON text so order-free results compare. */
 export const canon = (ls: Labels[]): string[] => ls.map((l) => JSON.stringify(Object.entries(l).sort())).sort();

@@ -1,17 +1,9 @@
 import protobuf from 'protobufjs';
+import { makeRng } from '../../../src/sim/random.js';
 import type { PushStream } from '../../../src/protocols/loki/index.js';
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG: the simulator's, one implementation for all test data. */
+export const rng = makeRng;
 
 export function randomBytes(r: () => number, n: number): Buffer {
   const b = Buffer.allocUnsafe(n);
