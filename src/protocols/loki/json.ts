@@ -7,6 +7,7 @@
 import { PushDecodeError } from './errors.js';
 import { MAX_TS_NS, type PushDecodeLimits, type PushEntry, type PushStream } from './types.js';
 import { finishStreamLabels, isValidLabelName, LABEL_NAME_PATTERN, quoteForError, setLabel } from './validate.js';
+import { utf8Write } from './buffer-write.js';
 
 const DIGITS_RE = /^[0-9]+$/;
 const IDENT_RE = /^[a-zA-Z_$][a-zA-Z0-9_$]*$/;
@@ -167,16 +168,6 @@ class TimestampParser {
 /** Lines without these need no JSON escaping and are copied as they are. */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what JSON escapes
 const NEEDS_ESCAPE_RE = /["\\\u0000-\u001f\ud800-\udfff]/;
-
-type Utf8Write = (this: Buffer, s: string, offset: number, length: number) => number;
-const nativeUtf8Write = (Buffer.prototype as unknown as { utf8Write?: Utf8Write }).utf8Write;
-/** Node's internal `utf8Write` (see proto-encode.ts), or `write` if it is ever missing. */
-const utf8Write: Utf8Write =
-  typeof nativeUtf8Write === 'function'
-    ? nativeUtf8Write
-    : function (this: Buffer, s: string, offset: number, length: number): number {
-        return this.write(s, offset, length, 'utf8');
-      };
 
 /** A growable output buffer (JSON text is written straight to bytes: no string joins). */
 class ByteWriter {

@@ -11,33 +11,12 @@ import type { Labels } from '../../store/engine.js';
 import { formatLabelSet } from './labels-string.js';
 import type { PushStream } from './types.js';
 import { isValidLabelName, LABEL_NAME_PATTERN } from './validate.js';
+import { asciiWrite, utf8Write } from './buffer-write.js';
 
 const NS_PER_S = 1_000_000_000n;
 /** 2^63 - 1 ns = 9223372036 s + 854775807 ns. */
 const MAX_SECONDS = 9_223_372_036;
 const MAX_LAST_NANOS = 854_775_807;
-
-/**
- * `Buffer.prototype.utf8Write(string, offset, maxBytes)`: Node's internal fast path behind
- * `buf.write`, whose argument normalisation costs as much as the copy for ~100-byte lines.
- * Present in every Node version we support; fall back to `write` if it ever goes away.
- */
-type Utf8Write = (this: Buffer, s: string, offset: number, length: number) => number;
-const nativeUtf8Write = (Buffer.prototype as unknown as { utf8Write?: Utf8Write }).utf8Write;
-const utf8Write: Utf8Write =
-  typeof nativeUtf8Write === 'function'
-    ? nativeUtf8Write
-    : function (this: Buffer, s: string, offset: number, length: number): number {
-        return this.write(s, offset, length, 'utf8');
-      };
-/** `latin1Write`: a plain copy for one-byte strings; used when a line is ASCII (see below). */
-const nativeLatin1Write = (Buffer.prototype as unknown as { latin1Write?: Utf8Write }).latin1Write;
-const asciiWrite: Utf8Write =
-  typeof nativeLatin1Write === 'function'
-    ? nativeLatin1Write
-    : function (this: Buffer, s: string, offset: number, length: number): number {
-        return this.write(s, offset, length, 'latin1');
-      };
 
 function varintLen(v: number): number {
   if (v < 0x80) return 1;

@@ -4,6 +4,7 @@ import { partitionOf, type PartitionGranularity, type PartitionSpan } from '../s
 import type { NormalizedRow } from '../shared/validate.js';
 import { createPartitionSql } from './schema.js';
 import { SqlParams } from './sql.js';
+import { inTransaction } from './transaction.js';
 
 /**
  * The write path. One append is one transaction: new partition tables and catalog rows, new
@@ -74,8 +75,7 @@ export async function appendBatch(
   const byPartition = groupByPartition(rows, granularity);
   const newPartitions = [...byPartition.values()].map((g) => g.span).filter((s) => !state.partitions.has(s.name));
 
-  await conn.run('BEGIN TRANSACTION');
-  try {
+  await inTransaction(conn, async () => {
     for (const span of newPartitions) {
       await conn.run(createPartitionSql(span.name));
       const p = new SqlParams();
@@ -90,15 +90,7 @@ export async function appendBatch(
     await upsertPresence(conn, tenant, presence);
     await upsertOffsets(conn, tenant, offsets);
     await hooks.beforeCommit?.();
-    await conn.run('COMMIT');
-  } catch (err) {
-    try {
-      await conn.run('ROLLBACK');
-    } catch {
-      // A failed COMMIT has already ended the transaction; the original error is what matters.
-    }
-    throw err;
-  }
+  });
   for (const [id, r] of newStreams) known.set(id, r.key);
   for (const span of newPartitions) state.partitions.add(span.name);
 }

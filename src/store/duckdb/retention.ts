@@ -2,6 +2,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { RetentionPolicy } from '../engine.js';
 import { SqlParams, partitionTable } from './sql.js';
 import { liveBytes } from './size.js';
+import { inTransaction } from './transaction.js';
 
 /**
  * Retention drops whole partition tables, oldest first: by age (a partition whose newest line
@@ -58,8 +59,7 @@ export async function partitionsToDrop(conn: DuckDBConnection, dbPath: string, p
 /** Drops the partitions and their catalog rows, and forgets streams left without lines, in one transaction. */
 export async function dropPartitions(conn: DuckDBConnection, names: readonly string[]): Promise<void> {
   if (names.length === 0) return;
-  await conn.run('BEGIN TRANSACTION');
-  try {
+  await inTransaction(conn, async () => {
     for (const name of names) {
       await conn.run(`DROP TABLE IF EXISTS ${partitionTable(name)}`);
       const p = new SqlParams();
@@ -69,15 +69,7 @@ export async function dropPartitions(conn: DuckDBConnection, names: readonly str
     }
     await conn.run(`DELETE FROM streams s WHERE NOT EXISTS (
       SELECT 1 FROM stream_presence sp WHERE sp.tenant = s.tenant AND sp.stream_id = s.stream_id)`);
-    await conn.run('COMMIT');
-  } catch (err) {
-    try {
-      await conn.run('ROLLBACK');
-    } catch {
-      // The transaction is already over; report the original failure.
-    }
-    throw err;
-  }
+  });
 }
 
 /** Folds the WAL into the database so freed blocks are reused and sizes are current. */
