@@ -97,3 +97,16 @@ describe('native push', () => {
     expect((await engine.stats()).rows).toBe(accepted);
   });
 });
+
+describe('label names that are object keys in JavaScript', () => {
+  it('stores a "__proto__" or "constructor" label as a label', async () => {
+    server = await startTestServer();
+    const body = `{"streams":[{"labels":{"__proto__":"p","constructor":"c","app":"odd"},"entries":[["${nsNow()}","hello"]]}]}`;
+    const r = await postBody(`${server.url}/api/v1/push`, body, json);
+    expect(r.status, r.text).toBe(200);
+    const s = await getJson<{ data: Array<Record<string, string>> }>(`${server.url}/loki/api/v1/series?match[]=${encodeURIComponent('{app="odd"}')}`);
+    expect(s.body.data).toHaveLength(1);
+    expect(Object.prototype.hasOwnProperty.call(s.body.data[0], '__proto__')).toBe(true);
+    expect(s.body.data[0].constructor).toBe('c');
+  });
+});

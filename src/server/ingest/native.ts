@@ -56,7 +56,8 @@ export function parseNativePush(body: Buffer, maxEntries: number): IngestStream[
 
 function parseLabels(v: unknown, at: string, allowEmpty = false): Labels {
   if (!isObject(v)) throw new HttpError(400, `${at}: expected an object of label names to string values`);
-  const out: Record<string, string> = {};
+  // A null-prototype object: a label named "__proto__" must be a label, not a prototype change.
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [k, val] of Object.entries(v)) {
     if (!LABEL_NAME.test(k)) throw new HttpError(400, `${at}: invalid label name ${JSON.stringify(k)} (letters, digits and "_", not starting with a digit)`);
     if (typeof val !== 'string') throw new HttpError(400, `${at}.${k}: label values must be strings`);
