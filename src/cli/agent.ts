@@ -2,18 +2,10 @@ import type { Command } from 'commander';
 import { agentConfigSchema, type AgentConfig } from '../agent/config.js';
 import { startAgent } from '../agent/run.js';
 import { loadConfigFile } from '../config/index.js';
-import { ConfigError } from '../core/errors.js';
+import { loadOrReport } from './load-config.js';
 
-async function load(file: string): Promise<AgentConfig | null> {
-  try {
-    return await loadConfigFile(file, agentConfigSchema);
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return null;
-    }
-    throw err;
-  }
+function load(file: string): Promise<AgentConfig | null> {
+  return loadOrReport(() => loadConfigFile(file, agentConfigSchema));
 }
 
 export function registerAgent(program: Command): void {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfigFile, parseConfig } from '../config/index.js';
-import { ConfigError } from '../core/errors.js';
+import { loadOrReport } from './load-config.js';
 import { serverConfigSchema, type ServerConfig } from '../server/config.js';
 import { startServer } from '../server/run.js';
 
@@ -12,20 +12,14 @@ interface Flags {
   engine?: 'duckdb' | 'memory';
 }
 
-async function load(flags: Flags): Promise<ServerConfig | null> {
-  try {
+function load(flags: Flags): Promise<ServerConfig | null> {
+  return loadOrReport(async () => {
     const cfg = flags.config ? await loadConfigFile(flags.config, serverConfigSchema) : parseConfig('{}', '<defaults>', serverConfigSchema);
     if (flags.listen) cfg.listen = flags.listen;
     if (flags.dataDir) cfg.data_dir = flags.dataDir;
     if (flags.engine) cfg.engine.type = flags.engine;
     return cfg;
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      return null;
-    }
-    throw err;
-  }
+  });
 }
 
 export function registerServer(program: Command): void {

@@ -5,7 +5,7 @@ import type { ComponentContext, Sink } from '../../core/component.js';
 import { parseRfc3339Nano, nowNs } from '../../core/time.js';
 import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
-import { authHeaders, httpSinkCommon, post, RejectedError } from '../shared/http.js';
+import { authHeaders, countRejected, httpSinkCommon, post, RejectedError } from '../shared/http.js';
 
 export const loggySinkSchema = z.strictObject({
   type: z.literal('loggy'),
@@ -52,11 +52,7 @@ export class LoggySink implements Sink {
       await post(this.url, body, headers, this.cfg.timeout);
     } catch (err) {
       if (!(err instanceof RejectedError)) throw err;
-      // Refused for good: retrying would block this file forever. Counted and logged;
-      // issue 4's dead-letter file will keep the events themselves.
-      this.ctx.metrics.sinkRejected.inc({ component: this.ctx.name }, n);
-      this.ctx.log.error({ sink: this.ctx.name, status: err.status, events: n, err: err.message }, 'store refused a batch; dropped');
-      return;
+      return countRejected(this.ctx, n, err.status, err.message);
     }
     this.ctx.metrics.sinkEvents.inc({ component: this.ctx.name }, n);
     this.ctx.metrics.sinkBytes.inc({ component: this.ctx.name }, body.length);

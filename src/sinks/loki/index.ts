@@ -5,7 +5,7 @@ import { nowNs, parseRfc3339Nano } from '../../core/time.js';
 import { encodePush, type PushStream } from '../../protocols/loki/index.js';
 import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
-import { authHeaders, httpSinkCommon, post, RejectedError } from '../shared/http.js';
+import { authHeaders, countRejected, httpSinkCommon, post, RejectedError } from '../shared/http.js';
 
 export const lokiSinkSchema = z.strictObject({
   type: z.literal('loki'),
@@ -60,22 +60,17 @@ export class LokiSink implements Sink {
       encoded = encodePush([...streams.values()], { format: this.cfg.format, compress });
     } catch (err) {
       // A label name Loki cannot take (from a transform): no retry can fix it.
-      return this.reject(n, 0, (err as Error).message);
+      return countRejected(this.ctx, n, 0, (err as Error).message);
     }
     const { body, headers } = encoded;
     try {
       await post(this.url, body, { ...authHeaders(this.cfg), ...headers }, this.cfg.timeout);
     } catch (err) {
       if (!(err instanceof RejectedError)) throw err;
-      return this.reject(n, err.status, err.message);
+      return countRejected(this.ctx, n, err.status, err.message);
     }
     this.ctx.metrics.sinkEvents.inc({ component: this.ctx.name }, n);
     this.ctx.metrics.sinkBytes.inc({ component: this.ctx.name }, body.length);
-  }
-
-  private reject(n: number, status: number, message: string): void {
-    this.ctx.metrics.sinkRejected.inc({ component: this.ctx.name }, n);
-    this.ctx.log.error({ sink: this.ctx.name, status, events: n, err: message }, 'Loki refused a batch; dropped');
   }
 
   async stop(): Promise<void> {}

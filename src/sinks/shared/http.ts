@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../../config/schema-helpers.js';
+import type { ComponentContext } from '../../core/component.js';
 import { parseRetryAfter, RetryableError } from '../../core/errors.js';
 
 /** A request the receiver refused for good (4xx other than 408/429): retrying cannot help. */
@@ -46,4 +47,14 @@ export function authHeaders(cfg: { token?: string; tenant?: string; headers: Rec
   if (cfg.token) h.authorization = `Bearer ${cfg.token}`;
   if (cfg.tenant) h['x-scope-orgid'] = cfg.tenant;
   return h;
+}
+
+/**
+ * A batch refused for good: retrying would block its files forever, so it is counted
+ * (`loggy_sink_rejected_events_total`) and logged with the receiver's reason. Issue 4's
+ * dead-letter file will keep the events themselves.
+ */
+export function countRejected(ctx: ComponentContext, events: number, status: number, reason: string): void {
+  ctx.metrics.sinkRejected.inc({ component: ctx.name }, events);
+  ctx.log.error({ sink: ctx.name, status, events, err: reason }, 'batch refused by the receiver; dropped');
 }
