@@ -3,6 +3,7 @@ import { agentConfigSchema, type AgentConfig } from '../agent/config.js';
 import { startAgent } from '../agent/run.js';
 import { loadConfigFile } from '../config/index.js';
 import { loadOrReport } from './load-config.js';
+import { stopSignal } from './signals.js';
 
 function load(file: string): Promise<AgentConfig | null> {
   return loadOrReport(() => loadConfigFile(file, agentConfigSchema));
@@ -32,16 +33,10 @@ export function registerAgent(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      const stop = stopSignal();
       const agent = await startAgent(cfg, { exitWhenDrained: opts.exitWhenDrained });
-      await new Promise<void>((resolve) => {
-        const onSignal = (sig: NodeJS.Signals) => {
-          agent.log.info({ signal: sig }, 'stopping');
-          resolve();
-        };
-        process.once('SIGTERM', onSignal);
-        process.once('SIGINT', onSignal);
-        if (opts.exitWhenDrained) void agent.drained().then(() => resolve());
-      });
+      const how = await Promise.race([stop, opts.exitWhenDrained ? agent.drained().then(() => 'drained') : stop]);
+      agent.log.info({ reason: how }, 'stopping');
       await agent.stop();
       process.exitCode = 0;
     });

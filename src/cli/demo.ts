@@ -6,6 +6,7 @@ import { agentConfigSchema } from '../agent/config.js';
 import { startAgent } from '../agent/run.js';
 import { createLogger } from '../core/logger.js';
 import { startSimulation } from '../sim/index.js';
+import { stopSignal } from './signals.js';
 
 interface DemoFlags {
   rate: number;
@@ -36,13 +37,10 @@ export function registerDemo(program: Command): void {
         sources: { node: { type: 'kubernetes_logs', root } },
         sinks: { console: { type: 'console', inputs: ['node'] } },
       });
+      const stop = stopSignal();
       const agent = await startAgent(config, { log });
       process.stderr.write(`loggy demo: simulated node in ${root}, ${flags.rate} lines/s; the agent prints namespace/pod/container [stream]: line. Ctrl-C to stop.\n`);
-      await new Promise<void>((resolve) => {
-        process.once('SIGINT', () => resolve());
-        process.once('SIGTERM', () => resolve());
-        if (flags.duration !== undefined) setTimeout(resolve, flags.duration * 1000);
-      });
+      await Promise.race([stop, ...(flags.duration !== undefined ? [new Promise((r) => setTimeout(r, flags.duration! * 1000))] : [])]);
       const manifest = await sim.stop();
       // Let the agent pick up the simulator's last writes before it stops reading.
       await new Promise((r) => setTimeout(r, 800));

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfigFile, parseConfig } from '../config/index.js';
 import { loadOrReport } from './load-config.js';
+import { stopSignal } from './signals.js';
 import { serverConfigSchema, type ServerConfig } from '../server/config.js';
 import { startServer } from '../server/run.js';
 
@@ -43,11 +44,9 @@ export function registerServer(program: Command): void {
         process.exitCode = 2;
         return;
       }
+      const stop = stopSignal();
       const server = await startServer(cfg);
-      await new Promise<void>((resolve) => {
-        process.once('SIGTERM', () => resolve());
-        process.once('SIGINT', () => resolve());
-      });
+      await stop;
       await server.stop();
       process.exitCode = 0;
     });
