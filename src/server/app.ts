@@ -37,6 +37,7 @@ export async function buildServer(config: ServerConfig, engine: StoreEngine, log
       rejectOlderThanMs: config.limits.reject_older_than,
       rejectNewerThanMs: config.limits.reject_newer_than,
       maxPending: config.limits.max_pending_pushes,
+      detectLevel: config.ingest.detect_level,
     }),
   };
 

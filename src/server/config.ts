@@ -36,6 +36,10 @@ export const serverConfigSchema = z.strictObject({
     max_pending_pushes: z.number().int().positive().default(64),
     max_query_lines: z.number().int().positive().default(5000),
   }).prefault({}),
+  ingest: z.strictObject({
+    /** Attach `detected_level` structured metadata to each line (as Loki does). */
+    detect_level: z.boolean().default(true),
+  }).prefault({}),
   retention: z.strictObject({
     max_age: duration.optional(),
     max_bytes: byteSize.optional(),

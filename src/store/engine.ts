@@ -70,7 +70,11 @@ export interface AppendResult {
 export interface CountQuery extends ScanQuery {
   /** Bucket width. Buckets start at startNs + k*stepNs. */
   stepNs: bigint;
-  /** Group by these stream labels (empty: one group). */
+  /**
+   * Group by these stream labels (empty: one group). `detected_level` also reads the row's
+   * `detected_level` structured metadata when the stream has no such label; no other
+   * metadata key is visible to counts.
+   */
   by: string[];
 }
 

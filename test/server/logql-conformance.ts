@@ -29,7 +29,7 @@ export function describeLogQLConformance(name: string, openEngine: () => Promise
   describe(`LogQL conformance (${name})`, () => {
     let server: RunningServer;
     beforeAll(async () => {
-      server = await startTestServer({ limits: { reject_older_than: 0, max_query_lines: 5000 } }, await openEngine());
+      server = await startTestServer({ limits: { reject_older_than: 0, max_query_lines: 5000 }, ingest: { detect_level: false } }, await openEngine());
       const values = (n: number, every: number, line: (i: number) => string) => Array.from({ length: n }, (_, i) => [ns(i * every).toString(), line(i)]);
       const r = await postBody(`${server.url}/loki/api/v1/push`, JSON.stringify({ streams: [
         { stream: { app: 'web', namespace: 'shop', env: 'prod' }, values: values(600, 1, webLine) },

@@ -34,9 +34,27 @@ describe('query API (Loki shapes)', () => {
     expect(r.status, r.text).toBe(200);
     expect(r.body.status).toBe('success');
     expect(r.body.data.resultType).toBe('streams');
-    expect(r.body.data.result).toHaveLength(1);
-    expect(r.body.data.result[0].stream).toEqual({ app: 'web', namespace: 'shop' });
-    expect(r.body.data.result[0].values.map((v) => v[0])).toEqual([ts(290), ts(280), ts(270)]);
+    // As in Loki, structured metadata (here the detected_level added at ingest) is part of the
+    // returned stream labels: i = 29, 28 are info, i = 27 is error.
+    const byLevel = Object.fromEntries(r.body.data.result.map((s) => [s.stream.detected_level, s]));
+    expect(Object.keys(byLevel).sort()).toEqual(['error', 'info']);
+    expect(byLevel.info!.stream).toEqual({ app: 'web', namespace: 'shop', detected_level: 'info' });
+    expect(byLevel.info!.values.map((v) => v[0])).toEqual([ts(290), ts(280)]);
+    expect(byLevel.error!.values.map((v) => v[0])).toEqual([ts(270)]);
+  });
+
+  it('counts by detected_level in the engine, matching the line-by-line evaluation', async () => {
+    const q = (query: string) => get<Matrix>(`/loki/api/v1/query_range?query=${enc(query)}&${range}&step=60s`);
+    const pushed = await q('sum by (detected_level) (count_over_time({namespace="shop"}[5m]))');
+    // `| drop __error__` is a pipeline stage, so this one is evaluated line by line in JS.
+    const scanned = await q('sum by (detected_level) (count_over_time({namespace="shop"} | drop __error__ [5m]))');
+    expect(pushed.status, pushed.text).toBe(200);
+    expect(pushed.body.data.result).toEqual(scanned.body.data.result);
+    expect(pushed.body.data.result.map((s) => s.metric.detected_level)).toEqual(['error', 'info']);
+    const at = await getJson<{ data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } }>(
+      `${server.url}/loki/api/v1/query?query=${enc('sum by (detected_level) (count_over_time({namespace="shop"}[5m]))')}&time=${ts(299)}`);
+    // All 60 lines of the two apps; i % 3 == 0 are errors.
+    expect(Object.fromEntries(at.body.data.result.map((s) => [s.metric.detected_level, s.value[1]]))).toEqual({ error: '20', info: '40' });
   });
 
   it('applies line filters and a json pipeline with label filters', async () => {
@@ -61,7 +79,10 @@ describe('query API (Loki shapes)', () => {
       `${server.url}/loki/api/v1/query?query=${enc('count_over_time({app="api"}[5m])')}&time=${ts(299)}`);
     expect(r.status, r.text).toBe(200);
     expect(r.body.data.resultType).toBe('vector');
-    expect(r.body.data.result[0].value[1]).toBe('30');
+    // One series per detected level (structured metadata splits series, as in Loki).
+    const total = r.body.data.result.reduce((a, s) => a + Number(s.value[1]), 0);
+    expect(total).toBe(30);
+    expect(r.body.data.result.map((s) => s.metric.detected_level).sort()).toEqual(['error', 'info']);
   });
 
   it('points at the column of a syntax error', async () => {

@@ -121,6 +121,29 @@ export function describeEngineConformance(name: string, open: () => Promise<Stor
         });
       });
 
+      it('stores detected_level metadata, returns it, and counts by it', async () => {
+        await withEngine(async (x) => {
+          const lines: Array<{ md: Record<string, string> | undefined; line: string }> = [
+            { md: { detected_level: 'error', trace_id: 't1' }, line: 'e1' },
+            { md: { detected_level: 'info' }, line: 'i1' },
+            { md: undefined, line: 'none' },
+            { md: { detected_level: 'error' }, line: 'e2' },
+          ];
+          await x.append('t', lines.map((l, i) => ({ tsNs: at(0, `00:00:0${i}`), labels: { app: 'a' }, line: l.line, metadata: l.md })));
+          await x.append('t', [{ tsNs: at(0, '00:00:09'), labels: { app: 'b', detected_level: 'stream' }, line: 'b', metadata: { detected_level: 'ignored' } }]);
+          const got = await collect(x.scan({ tenant: 't', matchers: [m('app', '=', 'a')], startNs: START, endNs: END, lineFilters: [], direction: 'forward' }));
+          expect(got.map((r) => r.metadata)).toEqual(lines.map((l) => l.md));
+          const counts = await x.count({ tenant: 't', matchers: ALL, startNs: at(0), endNs: at(0, '00:01:00'), lineFilters: [], direction: 'forward', stepNs: 60n * NS_PER_S, by: ['detected_level'] });
+          // A stream label detected_level wins over the metadata; lines without one group apart.
+          expect(counts.map((c) => [c.labels, c.points.map((p) => p[1])])).toEqual([
+            [{ detected_level: 'error' }, [2]],
+            [{ detected_level: 'info' }, [1]],
+            [{ detected_level: 'stream' }, [1]],
+            [{}, [1]],
+          ]);
+        });
+      });
+
       it('treats label names like __proto__ and constructor as ordinary names', async () => {
         await withEngine(async (x) => {
           const labels = Object.fromEntries([['__proto__', 'p'], ['app', 'x']]) as Record<string, string>;

@@ -6,7 +6,7 @@ import type { ScanQuery, StoreEngine } from '../../src/store/engine.js';
 import { DuckDbEngine, openDuckDbEngine } from '../../src/store/duckdb/index.js';
 import { MemoryEngine } from '../../src/store/memory/index.js';
 import { describeEngineConformance } from './conformance.js';
-import { at, collect, END, START } from './fixture.js';
+import { at, collect, END, NS_PER_S, START } from './fixture.js';
 
 const dirs = new WeakMap<StoreEngine, string>();
 
@@ -240,6 +240,39 @@ describe('DuckDbEngine specifics', () => {
       for (let r = await it.next(); !r.done; r = await it.next()) rest.push(...r.value.map((x) => x.line));
       expect(rest).toEqual(['d0-3', 'd1-1', 'd1-2', 'd1-3']);
       expect(await collect(e.scan(all()))).toEqual([]);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('skips blocks whose token bloom lacks a token of a substring filter, never a matching line', async () => {
+    const e = await openDuckDbEngine({ dataDir: dir });
+    try {
+      // Three appends = three blocks in one partition, each with its own request ids.
+      for (let b = 0; b < 3; b++) {
+        await e.append('t', Array.from({ length: 500 }, (_, i) => ({
+          tsNs: at(0, '10:00:00') + BigInt(b * 1000 + i),
+          labels: { app: 'a' },
+          line: `GET /items status=200 request_id=req${b}x${i} user=u${i % 7}`,
+        })));
+      }
+      const q = (value: string): ScanQuery => ({ ...all(), lineFilters: [{ op: '|=', value }] });
+      const lines = async (value: string) => (await collect(e.scan(q(value)))).map((r) => r.line);
+      // "req1x42" lies inside the needle (between "=" and " "): only block 1 can hold it.
+      const plan = await e.planScan(q('request_id=req1x42 '));
+      expect(plan.sql[0]).toMatch(/blk BETWEEN \$\d+ AND \$\d+ AND blk IN \(\$\d+\)/);
+      expect(await lines('request_id=req1x42 ')).toEqual(['GET /items status=200 request_id=req1x42 user=u0']);
+      // A token absent from every block: no partition is read at all.
+      expect((await e.planScan(q(' nosuchtoken '))).partitions).toEqual([]);
+      expect(await lines(' nosuchtoken ')).toEqual([]);
+      // Needles whose end tokens may be parts of longer tokens are not pruned by those tokens.
+      expect(await lines('eq2x49')).toEqual([49, ...Array.from({ length: 10 }, (_, k) => 490 + k)].map((i) => `GET /items status=200 request_id=req2x${i} user=u${i % 7}`));
+      expect(await lines('x499 user')).toHaveLength(3);
+      // A common token passes every bloom: all blocks are read, all lines found.
+      expect(await lines(' status=200 ')).toHaveLength(1500);
+      // Counts use the same pruning.
+      const [series] = await e.count({ ...q('=req0x7 '), stepNs: 3600n * NS_PER_S, by: [] });
+      expect(series!.points.reduce((a, p) => a + p[1], 0)).toBe(1);
     } finally {
       await e.close();
     }

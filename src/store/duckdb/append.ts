@@ -5,6 +5,8 @@ import type { NormalizedRow } from '../shared/validate.js';
 import { createPartitionSql } from './schema.js';
 import { SqlParams } from './sql.js';
 import { inTransaction } from './transaction.js';
+import type { BloomPool } from './bloom-pool.js';
+import type { Bloom } from '../shared/bloom.js';
 
 /**
  * The write path. One append is one transaction: new partition tables and catalog rows, new
@@ -19,6 +21,8 @@ export class WriterState {
   /** tenant → stream id → labels key, to insert each stream once and catch hash collisions. */
   readonly streams = new Map<string, Map<bigint, string>>();
   readonly partitions = new Set<string>();
+  /** partition → the next block number to use in it. */
+  readonly nextBlock = new Map<string, number>();
 
   static async load(conn: DuckDBConnection): Promise<WriterState> {
     const s = new WriterState();
@@ -26,6 +30,9 @@ export class WriterState {
       s.streamsOf(tenant as string).set(id as bigint, key as string);
     }
     for (const [name] of (await conn.runAndReadAll(`SELECT name FROM partitions`)).getRows()) s.partitions.add(name as string);
+    for (const [name, max] of (await conn.runAndReadAll(`SELECT partition, max(blk) FROM blocks GROUP BY partition`)).getRows()) {
+      s.nextBlock.set(name as string, Number(max) + 1);
+    }
     return s;
   }
 
@@ -55,6 +62,7 @@ export interface AppendHooks {
 
 export async function appendBatch(
   conn: DuckDBConnection,
+  blooms: BloomPool,
   state: WriterState,
   granularity: PartitionGranularity,
   tenant: string,
@@ -74,6 +82,14 @@ export async function appendBatch(
   }
   const byPartition = groupByPartition(rows, granularity);
   const newPartitions = [...byPartition.values()].map((g) => g.span).filter((s) => !state.partitions.has(s.name));
+  // One block per partition per append. Its bloom is built on the worker while this thread
+  // appends the lines; both land in the same transaction.
+  const blocks = [...byPartition.values()].map((g) => ({
+    partition: g.span.name,
+    blk: state.nextBlock.get(g.span.name) ?? 0,
+    rows: g.rows,
+    bloom: blooms.build(g.rows.map((r) => r.line)),
+  }));
 
   await inTransaction(conn, async () => {
     for (const span of newPartitions) {
@@ -83,16 +99,18 @@ export async function appendBatch(
     }
     await insertStreams(conn, tenant, [...newStreams.values()]);
     const presence: PresenceDelta[] = [];
-    for (const { span, rows: partRows } of byPartition.values()) {
-      appendLines(await conn.createAppender(span.name), tenant, partRows);
-      presence.push(...presenceOf(span.name, partRows));
+    for (const b of blocks) {
+      appendLines(await conn.createAppender(b.partition), tenant, b.blk, b.rows);
+      presence.push(...presenceOf(b.partition, b.rows));
     }
+    await insertBlocks(conn, tenant, blocks);
     await upsertPresence(conn, tenant, presence);
     await upsertOffsets(conn, tenant, offsets);
     await hooks.beforeCommit?.();
   });
   for (const [id, r] of newStreams) known.set(id, r.key);
   for (const span of newPartitions) state.partitions.add(span.name);
+  for (const b of blocks) state.nextBlock.set(b.partition, b.blk + 1);
 }
 
 function groupByPartition(rows: readonly NormalizedRow[], g: PartitionGranularity): Map<string, { span: PartitionSpan; rows: NormalizedRow[] }> {
@@ -115,14 +133,18 @@ function groupByPartition(rows: readonly NormalizedRow[], g: PartitionGranularit
 
 type Appender = Awaited<ReturnType<DuckDBConnection['createAppender']>>;
 
-function appendLines(appender: Appender, tenant: string, rows: readonly NormalizedRow[]): void {
+function appendLines(appender: Appender, tenant: string, blk: number, rows: readonly NormalizedRow[]): void {
   try {
     for (const r of rows) {
       appender.appendVarchar(tenant);
       appender.appendBigInt(r.streamId);
       appender.appendBigInt(r.tsNs);
+      appender.appendInteger(blk);
+      appender.appendInteger(r.bytes);
+      if (r.level !== undefined) appender.appendVarchar(r.level);
+      else appender.appendNull();
       appender.appendVarchar(r.line);
-      if (r.metadata) appender.appendVarchar(JSON.stringify(Object.fromEntries(r.metadata)));
+      if (r.otherMetadataJson !== undefined) appender.appendVarchar(r.otherMetadataJson);
       else appender.appendNull();
       appender.endRow();
     }
@@ -146,6 +168,32 @@ function presenceOf(partition: string, rows: readonly NormalizedRow[]): Presence
     }
   }
   return [...out.values()];
+}
+
+interface PendingBlock {
+  partition: string;
+  blk: number;
+  rows: readonly NormalizedRow[];
+  bloom: Promise<Bloom>;
+}
+
+async function insertBlocks(conn: DuckDBConnection, tenant: string, blocks: readonly PendingBlock[]): Promise<void> {
+  for (const b of blocks) {
+    let min = b.rows[0]!.tsNs;
+    let max = min;
+    for (const r of b.rows) {
+      if (r.tsNs < min) min = r.tsNs;
+      if (r.tsNs > max) max = r.tsNs;
+    }
+    const bloom = await b.bloom;
+    const p = new SqlParams();
+    await conn.run(
+      `INSERT INTO blocks VALUES (${p.str(b.partition)}, ${p.int(b.blk)}, ${p.str(tenant)}, ${p.big(BigInt(b.rows.length))},
+        ${p.big(min)}, ${p.big(max)}, ${p.big(BigInt(bloom.m))}, ${p.blob(bloom.bits)})`,
+      p.values,
+      p.types,
+    );
+  }
 }
 
 async function insertStreams(conn: DuckDBConnection, tenant: string, rows: readonly NormalizedRow[]): Promise<void> {

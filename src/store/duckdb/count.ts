@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CountQuery, CountSeries, Labels } from '../engine.js';
-import { CountAccumulator } from '../shared/count.js';
+import { byLevel, CountAccumulator, withDetectedLevel } from '../shared/count.js';
+import { blocksSql } from './blocks.js';
 import { lineFiltersSql } from './predicates.js';
 import { SqlParams, partitionTable } from './sql.js';
 import { streamIdsSql, type PartitionPlan } from './streams.js';
@@ -13,15 +14,16 @@ import { streamIdsSql, type PartitionPlan } from './streams.js';
 
 export function countSql(q: CountQuery, parts: readonly PartitionPlan[]): { sql: string; params: SqlParams } {
   const p = new SqlParams();
+  const level = byLevel(q) ? 'level' : 'NULL::VARCHAR AS level';
   const branches = parts.map(
-    (part) => `SELECT stream_id, ts, line FROM ${partitionTable(part.name)}
+    (part) => `SELECT stream_id, ts, len, ${level} FROM ${partitionTable(part.name)}
       WHERE tenant = ${p.str(q.tenant)} AND ${streamIdsSql(part.streamIds, p)}
-        AND ts >= ${p.big(q.startNs)} AND ts < ${p.big(q.endNs)} AND ${lineFiltersSql(q.lineFilters, p)}`,
+        AND ts >= ${p.big(q.startNs)} AND ts < ${p.big(q.endNs)} AND ${blocksSql(part, p)} AND ${lineFiltersSql(q.lineFilters, p)}`,
   );
-  const sql = `SELECT stream_id, (ts - ${p.big(q.startNs)}) // ${p.big(q.stepNs)} AS bucket,
-      count(*)::BIGINT AS n, sum(strlen(line))::BIGINT AS bytes
+  const sql = `SELECT stream_id, level, (ts - ${p.big(q.startNs)}) // ${p.big(q.stepNs)} AS bucket,
+      count(*)::BIGINT AS n, sum(len)::BIGINT AS bytes
     FROM (${branches.join('\n UNION ALL ')})
-    GROUP BY stream_id, bucket`;
+    GROUP BY stream_id, level, bucket`;
   return { sql, params: p };
 }
 
@@ -35,8 +37,8 @@ export async function countLines(
   const { sql, params } = countSql(q, parts);
   const rows = (await conn.runAndReadAll(sql, params.values, params.types)).getRows();
   const acc = new CountAccumulator(q.by);
-  for (const [id, bucket, n, bytes] of rows) {
-    acc.add(labels.get(id as bigint)!, q.startNs + (bucket as bigint) * q.stepNs, Number(n as bigint), Number(bytes as bigint));
+  for (const [id, level, bucket, n, bytes] of rows) {
+    acc.add(withDetectedLevel(labels.get(id as bigint)!, level as string | null), q.startNs + (bucket as bigint) * q.stepNs, Number(n as bigint), Number(bytes as bigint));
   }
   return acc.result();
 }

@@ -26,13 +26,16 @@ import {
   normalizeOffsets,
   normalizeRows,
 } from '../shared/validate.js';
+import { BloomPool } from './bloom-pool.js';
+import { BLOOM_BITS_PER_LINE } from '../shared/bloom.js';
 import { appendBatch, WriterState, type AppendHooks } from './append.js';
+import { pruneBlocks } from './blocks.js';
 import { countLines } from './count.js';
 import { ConnectionPool, discard, SerialQueue } from './pool.js';
 import { RegexChecker, regexesOf } from './predicates.js';
 import { checkpoint, dropPartitions, partitionsToDrop } from './retention.js';
 import { partitionScanSql, scanOrder, scanPartitions } from './scan.js';
-import { ensureSchema } from './schema.js';
+import { ensureSchema, INSTANCE_SETTINGS } from './schema.js';
 import { SqlParams } from './sql.js';
 import { collectStats } from './stats.js';
 import { planPartitions, resolveStreams, streamsWithLines } from './streams.js';
@@ -61,7 +64,7 @@ export async function openDuckDbEngine(opts: DuckDbEngineOptions): Promise<DuckD
   await mkdir(opts.dataDir, { recursive: true });
   const dbPath = join(opts.dataDir, DB_FILE);
   // Opening replays the WAL left by a crash; a corrupt or foreign file fails here, loudly.
-  const instance = await DuckDBInstance.create(dbPath, opts.settings);
+  const instance = await DuckDBInstance.create(dbPath, { ...INSTANCE_SETTINGS, ...opts.settings });
   let writer: DuckDBConnection | undefined;
   try {
     writer = await instance.connect();
@@ -79,6 +82,7 @@ export class DuckDbEngine implements StoreEngine {
   private readonly pool: ConnectionPool;
   private readonly writes = new SerialQueue();
   private readonly regexes = new RegexChecker();
+  private readonly blooms = new BloomPool(BLOOM_BITS_PER_LINE);
   private readonly batchRows: number;
   private closed = false;
 
@@ -103,7 +107,7 @@ export class DuckDbEngine implements StoreEngine {
     const offs = normalizeOffsets(offsets);
     const bytes = norm.reduce((s, r) => s + r.bytes, 0);
     if (norm.length === 0 && offs.size === 0) return { rows: 0, bytes: 0 };
-    await this.writes.run(() => appendBatch(this.writer, this.state, this.granularity, tenant, norm, offs, this.opts.hooks));
+    await this.writes.run(() => appendBatch(this.writer, this.blooms, this.state, this.granularity, tenant, norm, offs, this.opts.hooks));
     return { rows: norm.length, bytes };
   }
 
@@ -129,7 +133,8 @@ export class DuckDbEngine implements StoreEngine {
       await this.regexes.check(conn, regexesOf(q.matchers, q.lineFilters));
       await conn.run('BEGIN TRANSACTION');
       const labels = await resolveStreams(conn, q.tenant, q.matchers);
-      const parts = labels.size === 0 ? [] : await planPartitions(conn, q.tenant, q.matchers, q.startNs, q.endNs);
+      const planned = labels.size === 0 ? [] : await planPartitions(conn, q.tenant, q.matchers, q.startNs, q.endNs);
+      const parts = await pruneBlocks(conn, q.tenant, planned, q.lineFilters, q.startNs, q.endNs);
       yield* scanPartitions(conn, q, parts, labels, this.batchRows);
       await conn.run('COMMIT');
       done = true;
@@ -148,7 +153,8 @@ export class DuckDbEngine implements StoreEngine {
       await this.regexes.check(conn, regexesOf(q.matchers, q.lineFilters));
       const labels = await resolveStreams(conn, q.tenant, q.matchers);
       if (labels.size === 0) return [];
-      const parts = await planPartitions(conn, q.tenant, q.matchers, q.startNs, q.endNs);
+      const planned = await planPartitions(conn, q.tenant, q.matchers, q.startNs, q.endNs);
+      const parts = await pruneBlocks(conn, q.tenant, planned, q.lineFilters, q.startNs, q.endNs);
       return countLines(conn, q, parts, labels);
     });
   }
@@ -205,7 +211,8 @@ export class DuckDbEngine implements StoreEngine {
     if (q.startNs >= q.endNs) return { partitions: [], sql: [] };
     return this.pool.read(async (conn) => {
       await this.regexes.check(conn, regexesOf(q.matchers, q.lineFilters));
-      const parts = scanOrder(await planPartitions(conn, q.tenant, q.matchers, q.startNs, q.endNs), q.direction);
+      const planned = await planPartitions(conn, q.tenant, q.matchers, q.startNs, q.endNs);
+      const parts = scanOrder(await pruneBlocks(conn, q.tenant, planned, q.lineFilters, q.startNs, q.endNs), q.direction);
       return { partitions: parts.map((p) => p.name), sql: parts.map((p) => partitionScanSql(q, p, q.limit).sql) };
     });
   }
@@ -217,7 +224,8 @@ export class DuckDbEngine implements StoreEngine {
     if (q.startNs >= q.endNs) return [];
     return this.pool.read(async (conn) => {
       await this.regexes.check(conn, regexesOf(q.matchers, q.lineFilters));
-      const parts = scanOrder(await planPartitions(conn, q.tenant, q.matchers, q.startNs, q.endNs), q.direction);
+      const planned = await planPartitions(conn, q.tenant, q.matchers, q.startNs, q.endNs);
+      const parts = scanOrder(await pruneBlocks(conn, q.tenant, planned, q.lineFilters, q.startNs, q.endNs), q.direction);
       const out: string[] = [];
       for (const part of parts) {
         const { sql, params } = partitionScanSql(q, part, q.limit);
@@ -232,6 +240,7 @@ export class DuckDbEngine implements StoreEngine {
     if (this.closed) return;
     this.closed = true;
     await this.writes.drain();
+    await this.blooms.close();
     this.pool.close();
     this.writer.closeSync();
     // Closing the instance checkpoints the WAL into the database file.

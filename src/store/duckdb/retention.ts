@@ -64,6 +64,8 @@ export async function dropPartitions(conn: DuckDBConnection, names: readonly str
       await conn.run(`DROP TABLE IF EXISTS ${partitionTable(name)}`);
       const p = new SqlParams();
       await conn.run(`DELETE FROM stream_presence WHERE partition = ${p.str(name)}`, p.values, p.types);
+      const b = new SqlParams();
+      await conn.run(`DELETE FROM blocks WHERE partition = ${b.str(name)}`, b.values, b.types);
       const q = new SqlParams();
       await conn.run(`DELETE FROM partitions WHERE name = ${q.str(name)}`, q.values, q.types);
     }

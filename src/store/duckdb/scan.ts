@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Labels, ScanQuery, StoredRow } from '../engine.js';
+import { blocksSql } from './blocks.js';
 import { lineFiltersSql } from './predicates.js';
 import { SqlParams, partitionTable } from './sql.js';
 import { streamIdsSql, type PartitionPlan } from './streams.js';
@@ -25,12 +26,19 @@ export interface LineQuery {
 export function partitionScanSql(q: ScanQuery, part: PartitionPlan, limit: number | undefined): LineQuery {
   const p = new SqlParams();
   const dir = q.direction === 'forward' ? 'ASC' : 'DESC';
-  const sql = `SELECT stream_id, ts, line, metadata FROM ${partitionTable(part.name)}
+  const sql = `SELECT stream_id, ts, line, metadata, level FROM ${partitionTable(part.name)}
     WHERE tenant = ${p.str(q.tenant)} AND ${streamIdsSql(part.streamIds, p)}
       AND ts >= ${p.big(q.startNs)} AND ts < ${p.big(q.endNs)}
-      AND ${lineFiltersSql(q.lineFilters, p)}
+      AND ${blocksSql(part, p)} AND ${lineFiltersSql(q.lineFilters, p)}
     ORDER BY ts ${dir}, stream_id ${dir}, rowid ${dir}${limit === undefined ? '' : ` LIMIT ${p.big(BigInt(limit))}`}`;
   return { sql, params: p };
+}
+
+function withLevel(metadata: Labels | undefined, level: string): Labels {
+  if (!metadata) return { detected_level: level };
+  // Same key order as the stored object had (sorted), so results match the memory engine's.
+  const out = Object.fromEntries(Object.entries({ ...metadata, detected_level: level }).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
+  return out;
 }
 
 /** Partitions in the order a scan reads them. */
@@ -58,10 +66,11 @@ export async function* scanPartitions(
     for (;;) {
       const chunk = await result.fetchChunk();
       if (!chunk || chunk.rowCount === 0) break;
-      for (const [id, ts, line, metadata] of chunk.getRows()) {
+      for (const [id, ts, line, metadata, level] of chunk.getRows()) {
         const row: StoredRow = { tsNs: ts as bigint, labels: labels.get(id as bigint)!, line: line as string };
         // JSON.parse defines own properties, so a key named __proto__ stays a plain key.
         if (metadata !== null) row.metadata = JSON.parse(metadata as string) as Labels;
+        if (level !== null) row.metadata = withLevel(row.metadata, level as string);
         batch.push(row);
         if (batch.length >= batchRows) {
           yield batch;

@@ -13,16 +13,30 @@ import { partitionTable } from './sql.js';
  *   streams have lines in which partition. It prunes partitions per query, restricts label
  *   queries to a time range without reading lines, and holds the per-tenant row/byte counts.
  * - source_offsets(tenant, source, offset): replay watermarks, raised with the rows they cover.
+ * - blocks(partition, blk, tenant, rows, min_ts, max_ts, m, bloom): one row per block, i.e. the
+ *   lines one append put into one partition. `bloom` is the block's token bloom filter (m bits,
+ *   see ../shared/bloom.ts), NULL when none was built (such a block is always read).
  * - meta(key, value): schema version and partition granularity.
  *
  * Lines: one table per partition, `logs_YYYYMMDD` (or hourly `logs_YYYYMMDDHH`), holding
- * (tenant, stream_id, ts, line, metadata). Retention drops whole tables; a query reads only the
- * tables overlapping its range. Each batch is appended sorted by (tenant, stream_id, ts), so
- * DuckDB's per-row-group min/max (zone maps) on ts and stream_id can skip data.
- * Metadata is a JSON object text (NULL when none): it is returned, never filtered on here.
+ * (tenant, stream_id, ts, blk, len, level, line, metadata). Retention drops whole tables; a query reads
+ * only the tables overlapping its range. Each batch is appended sorted by (stream_id, ts), so
+ * DuckDB's per-row-group min/max (zone maps) on ts, stream_id and blk can skip data.
+ * `len` is the line's UTF-8 length, so counting bytes never decompresses lines. `line` is
+ * ZSTD-compressed: log text shrinks to about a fifth, where DuckDB's default string
+ * compression gives up on a whole row group as soon as it holds one very long line.
+ * `level` holds the `detected_level` structured metadata value (dictionary-compressed, so level
+ * histograms are counted without touching lines); `metadata` is the rest as JSON object text
+ * (NULL when none): it is returned, never filtered on here.
  */
 
-export const SCHEMA_VERSION = '1';
+export const SCHEMA_VERSION = '2';
+
+/**
+ * Instance settings the layout needs: ZSTD for VARCHAR exists only in storage format v1.2+,
+ * and DuckDB creates files in its oldest compatible format unless told otherwise.
+ */
+export const INSTANCE_SETTINGS: Readonly<Record<string, string>> = { storage_compatibility_version: 'latest' };
 
 const CATALOG_DDL = [
   `CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)`,
@@ -35,6 +49,10 @@ const CATALOG_DDL = [
      partition VARCHAR NOT NULL, tenant VARCHAR NOT NULL, stream_id BIGINT NOT NULL,
      min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL, rows BIGINT NOT NULL, raw_bytes BIGINT NOT NULL,
      PRIMARY KEY (partition, tenant, stream_id))`,
+  `CREATE TABLE IF NOT EXISTS blocks (
+     partition VARCHAR NOT NULL, blk INTEGER NOT NULL, tenant VARCHAR NOT NULL, rows BIGINT NOT NULL,
+     min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL, m BIGINT, bloom BLOB,
+     PRIMARY KEY (partition, blk))`,
   `CREATE TABLE IF NOT EXISTS source_offsets (
      tenant VARCHAR NOT NULL, source VARCHAR NOT NULL, "offset" BIGINT NOT NULL,
      PRIMARY KEY (tenant, source))`,
@@ -47,7 +65,7 @@ export async function ensureSchema(conn: DuckDBConnection, wanted: PartitionGran
   const meta = new Map(rows.map((r) => [String(r.key), String(r.value)]));
   const version = meta.get('schema_version');
   if (version !== undefined && version !== SCHEMA_VERSION) {
-    throw new Error(`store schema version ${version} is not supported by this build (expects ${SCHEMA_VERSION})`);
+    throw new Error(`store schema version ${version} is not supported by this build (expects ${SCHEMA_VERSION}); start with an empty data_dir`);
   }
   const stored = meta.get('partition') as PartitionGranularity | undefined;
   if (stored !== undefined && wanted !== undefined && stored !== wanted) {
@@ -62,6 +80,6 @@ export async function ensureSchema(conn: DuckDBConnection, wanted: PartitionGran
 
 export function createPartitionSql(name: string): string {
   return `CREATE TABLE IF NOT EXISTS ${partitionTable(name)} (
-    tenant VARCHAR NOT NULL, stream_id BIGINT NOT NULL, ts BIGINT NOT NULL,
-    line VARCHAR NOT NULL, metadata VARCHAR)`;
+    tenant VARCHAR NOT NULL, stream_id BIGINT NOT NULL, ts BIGINT NOT NULL, blk INTEGER NOT NULL,
+    len INTEGER NOT NULL, level VARCHAR, line VARCHAR NOT NULL USING COMPRESSION zstd, metadata VARCHAR)`;
 }

@@ -1,4 +1,4 @@
-import { BIGINT, LIST, VARCHAR, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
+import { BIGINT, BLOB, INTEGER, LIST, VARCHAR, blobValue, listValue, type DuckDBType, type DuckDBValue } from '@duckdb/node-api';
 import { PARTITION_NAME_RE } from '../shared/partition.js';
 
 /**
@@ -20,9 +20,24 @@ export class SqlParams {
     return this.push(v, BIGINT);
   }
 
+  /** An INTEGER parameter. */
+  int(v: number): string {
+    return this.push(v, INTEGER);
+  }
+
+  /** A BLOB parameter, or NULL. */
+  blob(v: Uint8Array | null): string {
+    return this.push(v === null ? null : blobValue(v), BLOB);
+  }
+
   /** A BIGINT[] parameter (one placeholder for a list of any length). */
   bigList(vs: readonly bigint[]): string {
     return this.push(listValue(vs), LIST(BIGINT));
+  }
+
+  /** An INTEGER[] parameter. */
+  intList(vs: readonly number[]): string {
+    return this.push(listValue(vs), LIST(INTEGER));
   }
 
   /** A VARCHAR[] parameter. */

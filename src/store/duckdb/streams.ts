@@ -16,6 +16,8 @@ export interface PartitionPlan {
   endNs: bigint;
   /** Matched streams with lines in this partition whose [min, max] overlaps the query. */
   streamIds: bigint[];
+  /** Set by bloom pruning: only these blocks can hold matching lines. */
+  blocks?: number[];
 }
 
 export function mapToLabels(v: DuckDBValue): Labels {

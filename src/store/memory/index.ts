@@ -12,7 +12,7 @@ import type {
   StoredRow,
   StoreEngine,
 } from '../engine.js';
-import { CountAccumulator } from '../shared/count.js';
+import { byLevel, CountAccumulator, withDetectedLevel } from '../shared/count.js';
 import { compareBigint, compareStrings, labelsFromEntries, labelValue } from '../shared/labels.js';
 import { labelsPredicate, linePredicate } from '../shared/match.js';
 import { partitionOf, type PartitionGranularity } from '../shared/partition.js';
@@ -132,7 +132,8 @@ export class MemoryEngine implements StoreEngine {
     this.checkOpen();
     checkCountQuery(q);
     const acc = new CountAccumulator(q.by);
-    for (const r of this.select(q)) acc.add(r.labels, q.startNs + ((r.tsNs - q.startNs) / q.stepNs) * q.stepNs, 1, r.bytes);
+    const level = byLevel(q);
+    for (const r of this.select(q)) acc.add(level ? withDetectedLevel(r.labels, r.metadata?.detected_level) : r.labels, q.startNs + ((r.tsNs - q.startNs) / q.stepNs) * q.stepNs, 1, r.bytes);
     return acc.result();
   }
 

@@ -1,6 +1,17 @@
 import type { CountSeries, Labels } from '../engine.js';
 import { compareBigint, compareStrings, labelsFromEntries, labelsKey, labelValue } from './labels.js';
 
+/** Whether a count groups by the `detected_level` metadata (the one metadata key engines count by). */
+export function byLevel(q: { by: readonly string[] }): boolean {
+  return q.by.includes('detected_level');
+}
+
+/** Stream labels as a count groups them: plus detected_level, unless the stream has that label. */
+export function withDetectedLevel(labels: Labels, level: string | null | undefined): Labels {
+  if (level === null || level === undefined || Object.hasOwn(labels, 'detected_level')) return labels;
+  return { ...labels, detected_level: level };
+}
+
 /**
  * Merges counts into `by` groups and step buckets, with one output order for every engine:
  * series sorted by their label key, points by bucket start. A `by` label a stream lacks is

@@ -20,6 +20,10 @@ export interface NormalizedRow {
   line: string;
   /** Sorted entries; undefined when the row has no metadata. */
   metadata?: Array<[string, string]>;
+  /** The `detected_level` metadata value, which engines may keep in an indexed column. */
+  level?: string;
+  /** JSON object text of the metadata other than detected_level (undefined: none). */
+  otherMetadataJson?: string;
   /** UTF-8 length of the line. */
   bytes: number;
 }
@@ -64,6 +68,25 @@ export function normalizeRows(rows: readonly LogRow[]): NormalizedRow[] {
     byObject.set(labels, id);
     return id;
   };
+  // Metadata objects are often shared too (one frozen object per detected level).
+  const metaByObject = new Map<object, { entries?: Array<[string, string]>; level?: string; json?: string } | null>();
+  const normalizeMetadata = (metadata: unknown, bad: (why: string) => Error) => {
+    if (typeof metadata === 'object' && metadata !== null) {
+      const hit = metaByObject.get(metadata);
+      if (hit !== undefined) return hit;
+    }
+    if (!isRecordOfStrings(metadata)) throw bad('metadata must be an object of string values');
+    const md = Object.entries(metadata).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    if (md.some(([k]) => k === '')) throw bad('metadata names must be non-empty');
+    const others = md.filter(([k]) => k !== 'detected_level');
+    const out = md.length === 0 ? null : {
+      entries: md,
+      level: Object.hasOwn(metadata, 'detected_level') ? metadata.detected_level : undefined,
+      json: others.length === 0 ? undefined : JSON.stringify(Object.fromEntries(others)),
+    };
+    metaByObject.set(metadata, out);
+    return out;
+  };
   return rows.map((row, i) => {
     const bad = (why: string): Error => new Error(`invalid row ${i}: ${why}`);
     if (typeof row !== 'object' || row === null) throw bad('not an object');
@@ -72,14 +95,10 @@ export function normalizeRows(rows: readonly LogRow[]): NormalizedRow[] {
     if (tsNs < 0n || tsNs > INT64_MAX) throw bad(`tsNs ${tsNs} is outside 0..2^63-1`);
     if (typeof line !== 'string') throw bad('line must be a string');
     const { entries, key, streamId } = identity(labels, bad);
-    let md: Array<[string, string]> | undefined;
-    if (metadata !== undefined) {
-      if (!isRecordOfStrings(metadata)) throw bad('metadata must be an object of string values');
-      md = Object.entries(metadata).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-      if (md.some(([k]) => k === '')) throw bad('metadata names must be non-empty');
-      if (md.length === 0) md = undefined;
-    }
-    return { tsNs, entries, key, streamId, line, metadata: md, bytes: Buffer.byteLength(line, 'utf8') };
+    const md = metadata === undefined ? null : normalizeMetadata(metadata, bad);
+    const bytes = Buffer.byteLength(line, 'utf8');
+    if (!md) return { tsNs, entries, key, streamId, line, bytes };
+    return { tsNs, entries, key, streamId, line, metadata: md.entries, level: md.level, otherMetadataJson: md.json, bytes };
   });
 }
 
