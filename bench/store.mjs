@@ -63,7 +63,7 @@ for (let i = 0; ; i++) {
 // Lines from the tree: CRI "ts stream F msg"; P chains are joined like the agent would.
 function* readLines() {
   for (let pass = 0; ; pass++) {
-    const shift = BigInt(pass) * 86_400_000_000_000n; // each pass one day later
+    const shift = -BigInt(pass) * 86_400_000_000_000n; // each pass one day earlier (the future is refused)
     for (const f of files) {
       const text = readFileSync(f.path, 'utf8');
       let partial = '';
@@ -140,10 +140,10 @@ const disk = (() => { let b = 0; const walk = (d) => { for (const e of readdirSy
 const first = minTs;
 const last = maxTs + 1n;
 const tenth = first + (last - first) / 10n;
-async function timed(name, path) {
+async function timed(name, path, runs = 5) {
   const times = [];
   let summary = '';
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < runs; i++) {
     const s = process.hrtime.bigint();
     const res = await fetch(`${base}${path}`);
     const body = await res.json();
@@ -153,14 +153,17 @@ async function timed(name, path) {
     summary = body.data?.resultType === 'streams' ? `${r.reduce((a, x) => a + x.values.length, 0)} lines` : `${r.length} series`;
   }
   times.sort((a, b) => a - b);
-  return { name, ms: times[2], summary };
+  return { name: runs === 5 ? `${name} (median of 5)` : `${name} (${runs} run)`, ms: times[Math.floor(runs / 2)], summary };
 }
 const q = (query, extra = '') => `/loki/api/v1/query_range?query=${encodeURIComponent(query)}&start=${first}&end=${last}${extra}`;
 const results = args['ingest-only'] ? [] : [
   await timed('substring, all lines', q('{namespace=~".+"} |= "timeout retry"', '&limit=100')),
   await timed('substring, one namespace, 10% window', `/loki/api/v1/query_range?query=${encodeURIComponent(`{namespace="${files[0].namespace}"} |= "timeout retry"`)}&start=${first}&end=${tenth}&limit=100`),
   await timed('newest 100 lines of one pod', q(`{pod="${files[0].pod}"}`, '&limit=100')),
-  await timed('sum by (level) (count_over_time [1m])', q('sum by (level) (count_over_time({namespace=~".+"} | logfmt | level=~".+" [1m]))', '&step=60s')),
+  // Level histogram as Grafana's logs volume asks for it: by the level detected at ingest.
+  await timed('sum by (detected_level) (count_over_time [1m])', q('sum by (detected_level) (count_over_time({namespace=~".+"} [1m]))', '&step=60s')),
+  // The same from logfmt-parsed `level`: every line parsed in JS (one run; it is slow by nature).
+  await timed('sum by (level) (count_over_time(... | logfmt [1m]))', q('sum by (level) (count_over_time({namespace=~".+"} | logfmt | level=~".+" [1m]))', '&step=60s'), 1),
   await timed('rare token (1 in a million)', q(`{namespace=~".+"} |= "${rare[0] ?? 'none'}"`, '&limit=100')),
 ];
 server.kill('SIGTERM');
@@ -172,4 +175,4 @@ console.log(`| ingest lines/s (HTTP, gzip JSON, ${concurrency} clients) | ${(n /
 console.log(`| ingest MiB/s | ${(mib / ingestSecs).toFixed(1)} |`);
 console.log(`| disk bytes per raw byte | ${(disk / rawBytes).toFixed(3)} |`);
 console.log(`| stored entries (index/stats) | ${stats.entries} |`);
-for (const r of results) console.log(`| ${r.name} (median of 5) | ${r.ms.toFixed(0)} ms (${r.summary}) |`);
+for (const r of results) console.log(`| ${r.name} | ${r.ms.toFixed(0)} ms (${r.summary}) |`);

@@ -189,7 +189,7 @@ async function insertBlocks(conn: DuckDBConnection, tenant: string, blocks: read
     const p = new SqlParams();
     await conn.run(
       `INSERT INTO blocks VALUES (${p.str(b.partition)}, ${p.int(b.blk)}, ${p.str(tenant)}, ${p.big(BigInt(b.rows.length))},
-        ${p.big(min)}, ${p.big(max)}, ${p.big(BigInt(bloom.m))}, ${p.blob(bloom.bits)})`,
+        ${p.big(min)}, ${p.big(max)}, ${p.big(BigInt(bloom.m))}, ${p.blob(bloom.bits)}::BIT)`,
       p.values,
       p.types,
     );

@@ -33,7 +33,7 @@ export async function pruneBlocks(
   const bit = (a: number, b: number, k: number) => `get_bit(bits, ((${p.big(BigInt(a))} + ${k * b}) % m)::INTEGER) = 1`;
   const checks = probes.flatMap(([a, b]) => [0, 1, 2].map((k) => bit(a, b, k))).join(' AND ');
   const sql = `SELECT partition, list(blk ORDER BY blk) FROM (
-      SELECT partition, blk, m, bloom::BIT AS bits FROM blocks
+      SELECT partition, blk, m, bloom AS bits FROM blocks
       WHERE tenant = ${p.str(tenant)} AND partition IN (SELECT unnest(${p.strList(parts.map((x) => x.name))}))
         AND min_ts < ${p.big(endNs)} AND max_ts >= ${p.big(startNs)})
     WHERE bits IS NULL OR (${checks})

@@ -23,12 +23,13 @@ export interface LineQuery {
 }
 
 /** The SQL for one partition of a scan; exported so tests can inspect what a query reads. */
-export function partitionScanSql(q: ScanQuery, part: PartitionPlan, limit: number | undefined): LineQuery {
+export function partitionScanSql(q: ScanQuery, part: PartitionPlan, limit: number | undefined, bound?: bigint): LineQuery {
   const p = new SqlParams();
   const dir = q.direction === 'forward' ? 'ASC' : 'DESC';
+  const edge = bound === undefined ? '' : q.direction === 'forward' ? ` AND ts <= ${p.big(bound)}` : ` AND ts >= ${p.big(bound)}`;
   const sql = `SELECT stream_id, ts, line, metadata, level FROM ${partitionTable(part.name)}
     WHERE tenant = ${p.str(q.tenant)} AND ${streamIdsSql(part.streamIds, p)}
-      AND ts >= ${p.big(q.startNs)} AND ts < ${p.big(q.endNs)}
+      AND ts >= ${p.big(q.startNs)} AND ts < ${p.big(q.endNs)}${edge}
       AND ${blocksSql(part, p)} AND ${lineFiltersSql(q.lineFilters, p)}
     ORDER BY ts ${dir}, stream_id ${dir}, rowid ${dir}${limit === undefined ? '' : ` LIMIT ${p.big(BigInt(limit))}`}`;
   return { sql, params: p };
@@ -39,6 +40,23 @@ function withLevel(metadata: Labels | undefined, level: string): Labels {
   // Same key order as the stored object had (sorted), so results match the memory engine's.
   const out = Object.fromEntries(Object.entries({ ...metadata, detected_level: level }).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
   return out;
+}
+
+/**
+ * For a limited scan without line filters: the timestamp of the limit-th row, found from the
+ * ts and stream_id columns alone. Bounding the real query by it lets zone maps skip the row
+ * groups that cannot make the cut, so only those lines are decompressed (DuckDB would
+ * otherwise read every candidate line before its top-N). Undefined: fewer rows than the limit.
+ */
+async function limitBound(conn: DuckDBConnection, q: ScanQuery, part: PartitionPlan, limit: number): Promise<bigint | undefined> {
+  const p = new SqlParams();
+  const dir = q.direction === 'forward' ? 'ASC' : 'DESC';
+  const sql = `SELECT ts FROM ${partitionTable(part.name)}
+    WHERE tenant = ${p.str(q.tenant)} AND ${streamIdsSql(part.streamIds, p)}
+      AND ts >= ${p.big(q.startNs)} AND ts < ${p.big(q.endNs)} AND ${blocksSql(part, p)}
+    ORDER BY ts ${dir} LIMIT 1 OFFSET ${p.big(BigInt(limit - 1))}`;
+  const rows = (await conn.runAndReadAll(sql, p.values, p.types)).getRows();
+  return rows.length > 0 ? (rows[0]![0] as bigint) : undefined;
 }
 
 /** Partitions in the order a scan reads them. */
@@ -61,7 +79,8 @@ export async function* scanPartitions(
   let batch: StoredRow[] = [];
   for (const part of scanOrder(parts, q.direction)) {
     if (remaining === 0) break;
-    const { sql, params } = partitionScanSql(q, part, remaining);
+    const bound = remaining !== undefined && remaining > 0 && q.lineFilters.length === 0 ? await limitBound(conn, q, part, remaining) : undefined;
+    const { sql, params } = partitionScanSql(q, part, remaining, bound);
     const result = await conn.stream(sql, params.values, params.types);
     for (;;) {
       const chunk = await result.fetchChunk();

@@ -51,7 +51,7 @@ const CATALOG_DDL = [
      PRIMARY KEY (partition, tenant, stream_id))`,
   `CREATE TABLE IF NOT EXISTS blocks (
      partition VARCHAR NOT NULL, blk INTEGER NOT NULL, tenant VARCHAR NOT NULL, rows BIGINT NOT NULL,
-     min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL, m BIGINT, bloom BLOB,
+     min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL, m BIGINT, bloom BIT,
      PRIMARY KEY (partition, blk))`,
   `CREATE TABLE IF NOT EXISTS source_offsets (
      tenant VARCHAR NOT NULL, source VARCHAR NOT NULL, "offset" BIGINT NOT NULL,
