@@ -115,6 +115,7 @@ export function needleTokens(needle: string): string[] {
 export function tokenHashes(token: string): [number, number] {
   let h = 0x811c9dc5;
   for (let i = 0; i < token.length; i++) h = Math.imul(h ^ token.charCodeAt(i), 0x01000193);
+  // The same finalizer as in buildBloom, which cannot share it: it runs as source text in a worker.
   const fmix = (x: number): number => {
     x ^= x >>> 16;
     x = Math.imul(x, 0x85ebca6b);
