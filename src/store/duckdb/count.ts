@@ -1,10 +1,10 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { CountQuery, CountSeries, Labels } from '../engine.js';
 import { byLevel, CountAccumulator, withDetectedLevel } from '../shared/count.js';
-import { blocksSql } from './blocks.js';
 import { lineFiltersSql } from './predicates.js';
 import { SqlParams, partitionTable } from './sql.js';
-import { streamIdsSql, type PartitionPlan } from './streams.js';
+import { partitionWhereSql } from './scan.js';
+import type { PartitionPlan } from './streams.js';
 
 /**
  * Counts per step bucket, computed in DuckDB: lines are grouped by (stream, bucket) in SQL,
@@ -17,8 +17,7 @@ export function countSql(q: CountQuery, parts: readonly PartitionPlan[]): { sql:
   const level = byLevel(q) ? 'level' : 'NULL::VARCHAR AS level';
   const branches = parts.map(
     (part) => `SELECT stream_id, ts, len, ${level} FROM ${partitionTable(part.name)}
-      WHERE tenant = ${p.str(q.tenant)} AND ${streamIdsSql(part.streamIds, p)}
-        AND ts >= ${p.big(q.startNs)} AND ts < ${p.big(q.endNs)} AND ${blocksSql(part, p)} AND ${lineFiltersSql(q.lineFilters, p)}`,
+      WHERE ${partitionWhereSql(q, part, p)} AND ${lineFiltersSql(q.lineFilters, p)}`,
   );
   const sql = `SELECT stream_id, level, (ts - ${p.big(q.startNs)}) // ${p.big(q.stepNs)} AS bucket,
       count(*)::BIGINT AS n, sum(len)::BIGINT AS bytes

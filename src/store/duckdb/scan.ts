@@ -22,15 +22,22 @@ export interface LineQuery {
   params: SqlParams;
 }
 
+/**
+ * What every line query of a partition selects: the tenant, the planned streams, the time range
+ * and the blocks bloom pruning kept. Line filters are added by the caller where they apply.
+ */
+export function partitionWhereSql(q: ScanQuery, part: PartitionPlan, p: SqlParams): string {
+  return `tenant = ${p.str(q.tenant)} AND ${streamIdsSql(part.streamIds, p)}
+      AND ts >= ${p.big(q.startNs)} AND ts < ${p.big(q.endNs)} AND ${blocksSql(part, p)}`;
+}
+
 /** The SQL for one partition of a scan; exported so tests can inspect what a query reads. */
 export function partitionScanSql(q: ScanQuery, part: PartitionPlan, limit: number | undefined, bound?: bigint): LineQuery {
   const p = new SqlParams();
   const dir = q.direction === 'forward' ? 'ASC' : 'DESC';
   const edge = bound === undefined ? '' : q.direction === 'forward' ? ` AND ts <= ${p.big(bound)}` : ` AND ts >= ${p.big(bound)}`;
   const sql = `SELECT stream_id, ts, line, metadata, level FROM ${partitionTable(part.name)}
-    WHERE tenant = ${p.str(q.tenant)} AND ${streamIdsSql(part.streamIds, p)}
-      AND ts >= ${p.big(q.startNs)} AND ts < ${p.big(q.endNs)}${edge}
-      AND ${blocksSql(part, p)} AND ${lineFiltersSql(q.lineFilters, p)}
+    WHERE ${partitionWhereSql(q, part, p)}${edge} AND ${lineFiltersSql(q.lineFilters, p)}
     ORDER BY ts ${dir}, stream_id ${dir}, rowid ${dir}${limit === undefined ? '' : ` LIMIT ${p.big(BigInt(limit))}`}`;
   return { sql, params: p };
 }
@@ -38,8 +45,7 @@ export function partitionScanSql(q: ScanQuery, part: PartitionPlan, limit: numbe
 function withLevel(metadata: Labels | undefined, level: string): Labels {
   if (!metadata) return { detected_level: level };
   // Same key order as the stored object had (sorted), so results match the memory engine's.
-  const out = Object.fromEntries(Object.entries({ ...metadata, detected_level: level }).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
-  return out;
+  return Object.fromEntries(Object.entries({ ...metadata, detected_level: level }).sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)));
 }
 
 /**
@@ -52,8 +58,7 @@ async function limitBound(conn: DuckDBConnection, q: ScanQuery, part: PartitionP
   const p = new SqlParams();
   const dir = q.direction === 'forward' ? 'ASC' : 'DESC';
   const sql = `SELECT ts FROM ${partitionTable(part.name)}
-    WHERE tenant = ${p.str(q.tenant)} AND ${streamIdsSql(part.streamIds, p)}
-      AND ts >= ${p.big(q.startNs)} AND ts < ${p.big(q.endNs)} AND ${blocksSql(part, p)}
+    WHERE ${partitionWhereSql(q, part, p)}
     ORDER BY ts ${dir} LIMIT 1 OFFSET ${p.big(BigInt(limit - 1))}`;
   const rows = (await conn.runAndReadAll(sql, p.values, p.types)).getRows();
   return rows.length > 0 ? (rows[0]![0] as bigint) : undefined;
