@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run bench:store [-- --lines 10000000 --engine duckdb --batch 20000 --concurrency 2 --ingest-only]
+// npm run bench:store [-- --lines 10000000 --engine duckdb --batch 20000 --concurrency 2 --ingest-only --reuse --only REGEX]
 // Ingests genlogs data through the HTTP API of a real `loggy server` process, then times the
 // queries users run, each the median of 5. Figures are printed next to the floor of reading
 // the same lines from disk (`wc -l` over the source files, measured in the same run).
@@ -18,6 +18,9 @@ const { values: args } = parseArgs({
     batch: { type: 'string', default: '20000' },
     concurrency: { type: 'string', default: '2' },
     'ingest-only': { type: 'boolean', default: false },
+    // Query an existing store from an earlier run of the same --lines (to iterate on queries).
+    reuse: { type: 'boolean', default: false },
+    only: { type: 'string' },
     mib: { type: 'string', default: '500' },
     dir: { type: 'string', default: join(repo, '.bench') },
     genlogs: { type: 'string', default: process.env.GENLOGS ?? resolve(repo, '../shared/bench/genlogs.py') },
@@ -47,8 +50,12 @@ const srcBytes = files.reduce((a, f) => a + statSync(f.path).size, 0);
 
 // Server.
 const work = join(args.dir, `store-${args.engine}`);
-rmSync(work, { recursive: true, force: true });
-mkdirSync(work, { recursive: true });
+const metaFile = join(work, `meta-${target}.json`);
+const reuse = args.reuse && existsSync(metaFile);
+if (!reuse) {
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(work, { recursive: true });
+}
 const port = 31000 + Math.floor(Math.random() * 1000);
 writeFileSync(join(work, 'server.yaml'), `listen: 127.0.0.1:${port}\ndata_dir: ${work}/data\nengine:\n  type: ${args.engine}\nlog_level: warn\nlimits:\n  reject_older_than: 0\n  max_query_lines: 5000\n`);
 const nodeArgs = (process.env.LOGGY_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
@@ -85,7 +92,7 @@ let rawBytes = 0;
 let minTs = null;
 let maxTs = null;
 const it = readLines();
-const rare = [];
+let rare = [];
 function nextBatch() {
   const streams = new Map();
   let k = 0;
@@ -114,9 +121,10 @@ function nextBatch() {
 // Encode every batch first: the timed part is the server's (an agent encodes on its own node).
 const e0 = process.hrtime.bigint();
 const bodies = [];
-for (let b = nextBatch(); b; b = nextBatch()) bodies.push(b);
+if (reuse) ({ n, rawBytes, minTs, maxTs, rare } = JSON.parse(readFileSync(metaFile, 'utf8'), (k, v) => (k === 'minTs' || k === 'maxTs' ? BigInt(v) : v)));
+else for (let b = nextBatch(); b; b = nextBatch()) bodies.push(b);
 const clientSecs = Number(process.hrtime.bigint() - e0) / 1e9;
-process.stderr.write(`encoded ${n} lines in ${bodies.length} batches (${clientSecs.toFixed(1)} s, not timed)\n`);
+if (!reuse) process.stderr.write(`encoded ${n} lines in ${bodies.length} batches (${clientSecs.toFixed(1)} s, not timed)\n`);
 const ingestStart = process.hrtime.bigint();
 let next = 0;
 async function worker() {
@@ -132,6 +140,7 @@ async function worker() {
 }
 await Promise.all(Array.from({ length: concurrency }, worker));
 const ingestSecs = Number(process.hrtime.bigint() - ingestStart) / 1e9;
+if (!reuse) writeFileSync(metaFile, JSON.stringify({ n, rawBytes, minTs: String(minTs), maxTs: String(maxTs), rare }));
 
 const stats = await (await fetch(`${base}/loki/api/v1/index/stats?query=${encodeURIComponent('{namespace=~".+"}')}&start=0&end=9000000000000000000`)).json();
 const disk = (() => { let b = 0; const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) walk(p); else b += statSync(p).size; } }; walk(join(work, 'data')); return b; })();
@@ -156,23 +165,28 @@ async function timed(name, path, runs = 5) {
   return { name: runs === 5 ? `${name} (median of 5)` : `${name} (${runs} run)`, ms: times[Math.floor(runs / 2)], summary };
 }
 const q = (query, extra = '') => `/loki/api/v1/query_range?query=${encodeURIComponent(query)}&start=${first}&end=${last}${extra}`;
-const results = args['ingest-only'] ? [] : [
-  await timed('substring, all lines', q('{namespace=~".+"} |= "timeout retry"', '&limit=100')),
-  await timed('substring, one namespace, 10% window', `/loki/api/v1/query_range?query=${encodeURIComponent(`{namespace="${files[0].namespace}"} |= "timeout retry"`)}&start=${first}&end=${tenth}&limit=100`),
-  await timed('newest 100 lines of one pod', q(`{pod="${files[0].pod}"}`, '&limit=100')),
+const queries = [
+  ['substring, all lines', q('{namespace=~".+"} |= "timeout retry"', '&limit=100')],
+  ['substring, one namespace, 10% window', `/loki/api/v1/query_range?query=${encodeURIComponent(`{namespace="${files[0].namespace}"} |= "timeout retry"`)}&start=${first}&end=${tenth}&limit=100`],
+  ['newest 100 lines of one pod', q(`{pod="${files[0].pod}"}`, '&limit=100')],
   // Level histogram as Grafana's logs volume asks for it: by the level detected at ingest.
-  await timed('sum by (detected_level) (count_over_time [1m])', q('sum by (detected_level) (count_over_time({namespace=~".+"} [1m]))', '&step=60s')),
+  ['sum by (detected_level) (count_over_time [1m])', q('sum by (detected_level) (count_over_time({namespace=~".+"} [1m]))', '&step=60s')],
   // The same from logfmt-parsed `level`: every line parsed in JS (one run; it is slow by nature).
-  await timed('sum by (level) (count_over_time(... | logfmt [1m]))', q('sum by (level) (count_over_time({namespace=~".+"} | logfmt | level=~".+" [1m]))', '&step=60s'), 1),
-  await timed('rare token (1 in a million)', q(`{namespace=~".+"} |= "${rare[0] ?? 'none'}"`, '&limit=100')),
+  ['sum by (level) (count_over_time(... | logfmt [1m]))', q('sum by (level) (count_over_time({namespace=~".+"} | logfmt | level=~".+" [1m]))', '&step=60s'), 1],
+  ['rare token (1 in a million)', q(`{namespace=~".+"} |= "${rare[0] ?? 'none'}"`, '&limit=100')],
 ];
+const results = [];
+// --only REGEX: time just the queries whose name matches.
+if (!args['ingest-only']) for (const [name, path, runs] of queries) if (!args.only || new RegExp(args.only).test(name)) results.push(await timed(name, path, runs));
 server.kill('SIGTERM');
 
 const mib = rawBytes / 1048576;
 console.log(`\nengine: ${args.engine}; ${n} lines, ${mib.toFixed(0)} MiB of line text (wc -l over the ${(srcBytes / 1048576).toFixed(0)} MiB source: ${(wcSecs * 1000).toFixed(0)} ms)`);
 console.log(`| figure | value |\n|---|---|`);
-console.log(`| ingest lines/s (HTTP, gzip JSON, ${concurrency} clients) | ${(n / ingestSecs).toFixed(0)} |`);
-console.log(`| ingest MiB/s | ${(mib / ingestSecs).toFixed(1)} |`);
+if (!reuse) {
+  console.log(`| ingest lines/s (HTTP, gzip JSON, ${concurrency} clients) | ${(n / ingestSecs).toFixed(0)} |`);
+  console.log(`| ingest MiB/s | ${(mib / ingestSecs).toFixed(1)} |`);
+}
 console.log(`| disk bytes per raw byte | ${(disk / rawBytes).toFixed(3)} |`);
 console.log(`| stored entries (index/stats) | ${stats.entries} |`);
 for (const r of results) console.log(`| ${r.name} | ${r.ms.toFixed(0)} ms (${r.summary}) |`);

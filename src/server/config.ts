@@ -18,7 +18,9 @@ export const serverConfigSchema = z.strictObject({
   engine: z.strictObject({
     type: z.enum(['duckdb', 'memory']).default('duckdb'),
     partition: z.enum(['day', 'hour']).default('day'),
-  }).default({ type: 'duckdb', partition: 'day' }),
+    /** Memory for token blooms of recent partitions (DuckDB engine); 0 probes them in SQL. */
+    bloom_cache: byteSize.default(256 * 1024 * 1024),
+  }).prefault({}),
   auth: z.strictObject({
     enabled: z.boolean().default(false),
     tokens: z.array(token).default([]),

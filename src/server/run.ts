@@ -17,7 +17,7 @@ export interface RunningServer {
 
 export async function openEngine(config: ServerConfig): Promise<StoreEngine> {
   if (config.engine.type === 'memory') return new MemoryEngine();
-  return openDuckDbEngine({ dataDir: config.data_dir, partition: config.engine.partition });
+  return openDuckDbEngine({ dataDir: config.data_dir, partition: config.engine.partition, bloomCacheBytes: config.engine.bloom_cache });
 }
 
 /** Open the engine, listen, and run retention on a timer; stop() closes in reverse order. */

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ScanQuery, StoreEngine } from '../../src/store/engine.js';
 import { DuckDbEngine, openDuckDbEngine } from '../../src/store/duckdb/index.js';
 import { MemoryEngine } from '../../src/store/memory/index.js';
@@ -273,6 +274,64 @@ describe('DuckDbEngine specifics', () => {
       // Counts use the same pruning.
       const [series] = await e.count({ ...q('=req0x7 '), stepNs: 3600n * NS_PER_S, by: [] });
       expect(series!.points.reduce((a, p) => a + p[1], 0)).toBe(1);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it('probes blooms from memory and from SQL alike, and a cached partition sees blocks written after it was loaded', async () => {
+    const cached = await openDuckDbEngine({ dataDir: dir });
+    const block = (b: number) => Array.from({ length: 300 }, (_, i) => ({ tsNs: at(0, '10:00:00') + BigInt(b * 1000 + i), labels: { app: 'a' }, line: `op=get id=b${b}r${i} done` }));
+    const q = (value: string): ScanQuery => ({ ...all(), lineFilters: [{ op: '|=', value }] });
+    try {
+      await cached.append('t', block(0));
+      await cached.append('t', block(1));
+      // The partition was created by this writer: cached from its first block on.
+      expect((await cached.planScan(q('=b1r5 '))).sql[0]).toMatch(/blk IN \(\$\d+\)/);
+      expect(cached.bloomCache.hits).toBeGreaterThan(0);
+      await cached.close();
+      // After a restart the partition is loaded on the writer in the background.
+      const again = await openDuckDbEngine({ dataDir: dir });
+      try {
+        await again.flushWrites();
+        expect(again.bloomCache.sizeBytes).toBeGreaterThan(0);
+        await again.append('t', block(2));
+        const lines = async (v: string) => (await collect(again.scan(q(v)))).map((r) => r.line);
+        expect(await lines('=b2r7 ')).toEqual(['op=get id=b2r7 done']);
+        expect(await lines('=b0r7 ')).toEqual(['op=get id=b0r7 done']);
+        expect((await again.planScan(q(' nosuch '))).partitions).toEqual([]);
+        const viaCache = await Promise.all(['=b0r1 ', '=b1r2 ', '=b2r3 ', ' nosuch '].map(async (v) => (await again.planScan(q(v))).sql));
+        await again.close();
+        const sqlOnly = await openDuckDbEngine({ dataDir: dir, bloomCacheBytes: 0 });
+        try {
+          const viaSql = await Promise.all(['=b0r1 ', '=b1r2 ', '=b2r3 ', ' nosuch '].map(async (v) => (await sqlOnly.planScan(q(v))).sql));
+          expect(viaSql).toEqual(viaCache);
+          expect(sqlOnly.bloomCache.sizeBytes).toBe(0);
+        } finally {
+          await sqlOnly.close();
+        }
+      } finally {
+        await again.close();
+      }
+    } finally {
+      await cached.close();
+    }
+  });
+
+  it('still probes blocks written with 3 hashes per token (stores from before k was kept)', async () => {
+    const e = await openDuckDbEngine({ dataDir: dir, bloomCacheBytes: 0 });
+    const lines = Array.from({ length: 300 }, (_, i) => `op=get id=old${i} done`);
+    try {
+      await e.append('t', lines.map((line, i) => ({ tsNs: at(0, '10:00:00') + BigInt(i), labels: { app: 'a' }, line })));
+      const { buildBloom } = await import('../../src/store/shared/bloom.js');
+      const old = buildBloom(lines, 64, 3, 0.25);
+      await e.flushWrites();
+      const { SqlParams } = await import('../../src/store/duckdb/sql.js');
+      const p = new SqlParams();
+      await (e as unknown as { writer: DuckDBConnection }).writer.run(`UPDATE blocks SET k = 3, m = ${old.m}, bloom = ${p.blob(old.bits)}::BIT`, p.values, p.types);
+      const q = (value: string): ScanQuery => ({ ...all(), lineFilters: [{ op: '|=', value }] });
+      expect((await collect(e.scan(q('=old42 ')))).map((r) => r.line)).toEqual(['op=get id=old42 done']);
+      expect((await e.planScan(q(' nosuch '))).partitions).toEqual([]);
     } finally {
       await e.close();
     }

@@ -7,6 +7,7 @@ import { SqlParams } from './sql.js';
 import { inTransaction } from './transaction.js';
 import type { BloomPool } from './bloom-pool.js';
 import type { Bloom } from '../shared/bloom.js';
+import type { BloomCache, CachedBlock } from './bloom-cache.js';
 
 /**
  * The write path. One append is one transaction: new partition tables and catalog rows, new
@@ -68,6 +69,7 @@ export async function appendBatch(
   tenant: string,
   rows: readonly NormalizedRow[],
   offsets: ReadonlyMap<string, number>,
+  cache: BloomCache | undefined,
   hooks: AppendHooks = {},
 ): Promise<void> {
   const known = state.streamsOf(tenant);
@@ -91,6 +93,7 @@ export async function appendBatch(
     bloom: blooms.build(g.rows.map((r) => r.line)),
   }));
 
+  const touched = blocks.map((b) => b.partition);
   await inTransaction(conn, async () => {
     for (const span of newPartitions) {
       await conn.run(createPartitionSql(span.name));
@@ -103,10 +106,18 @@ export async function appendBatch(
       appendLines(await conn.createAppender(b.partition), tenant, b.blk, b.rows);
       presence.push(...presenceOf(b.partition, b.rows));
     }
-    await insertBlocks(conn, tenant, blocks);
+    const written = await insertBlocks(conn, tenant, blocks);
     await upsertPresence(conn, tenant, presence);
     await upsertOffsets(conn, tenant, offsets);
+    // Into the bloom cache before COMMIT (see bloom-cache.ts), out again if it fails.
+    if (cache) {
+      for (const span of newPartitions) cache.track(span.name);
+      for (const w of written) cache.add(w.partition, w.block);
+    }
     await hooks.beforeCommit?.();
+  }).catch((err: unknown) => {
+    cache?.evict(touched);
+    throw err;
   });
   for (const [id, r] of newStreams) known.set(id, r.key);
   for (const span of newPartitions) state.partitions.add(span.name);
@@ -177,7 +188,8 @@ interface PendingBlock {
   bloom: Promise<Bloom>;
 }
 
-async function insertBlocks(conn: DuckDBConnection, tenant: string, blocks: readonly PendingBlock[]): Promise<void> {
+async function insertBlocks(conn: DuckDBConnection, tenant: string, blocks: readonly PendingBlock[]): Promise<Array<{ partition: string; block: CachedBlock }>> {
+  const out: Array<{ partition: string; block: CachedBlock }> = [];
   for (const b of blocks) {
     let min = b.rows[0]!.tsNs;
     let max = min;
@@ -188,12 +200,15 @@ async function insertBlocks(conn: DuckDBConnection, tenant: string, blocks: read
     const bloom = await b.bloom;
     const p = new SqlParams();
     await conn.run(
-      `INSERT INTO blocks VALUES (${p.str(b.partition)}, ${p.int(b.blk)}, ${p.str(tenant)}, ${p.big(BigInt(b.rows.length))},
-        ${p.big(min)}, ${p.big(max)}, ${p.big(BigInt(bloom.m))}, ${p.blob(bloom.bits)}::BIT)`,
+      `INSERT INTO blocks (partition, blk, tenant, rows, min_ts, max_ts, m, bloom, k)
+       VALUES (${p.str(b.partition)}, ${p.int(b.blk)}, ${p.str(tenant)}, ${p.big(BigInt(b.rows.length))},
+        ${p.big(min)}, ${p.big(max)}, ${p.big(BigInt(bloom.m))}, ${p.blob(bloom.bits)}::BIT, ${p.int(bloom.k)})`,
       p.values,
       p.types,
     );
+    out.push({ partition: b.partition, block: { blk: b.blk, tenant, minTs: min, maxTs: max, bloom } });
   }
+  return out;
 }
 
 async function insertStreams(conn: DuckDBConnection, tenant: string, rows: readonly NormalizedRow[]): Promise<void> {

@@ -1,8 +1,9 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { LineFilter } from '../engine.js';
-import { needleTokens, tokenHashes } from '../shared/bloom.js';
+import { BLOOM_HASHES, needleTokens, tokenHashes } from '../shared/bloom.js';
 import { SqlParams } from './sql.js';
 import type { PartitionPlan } from './streams.js';
+import { probeCached, type BloomCache } from './bloom-cache.js';
 
 /**
  * Bloom pruning: for substring filters (`|=`), asks the blocks table which blocks may hold
@@ -18,9 +19,13 @@ export function probeTokens(filters: readonly LineFilter[]): Array<[number, numb
   return [...tokens].map(tokenHashes);
 }
 
-/** The block numbers a line scan needs per partition (when pruning applies). */
+/**
+ * The block numbers a line scan needs per partition (when pruning applies): probed in memory
+ * for partitions the cache holds, in SQL for the others.
+ */
 export async function pruneBlocks(
   conn: DuckDBConnection,
+  cache: BloomCache | undefined,
   tenant: string,
   parts: readonly PartitionPlan[],
   filters: readonly LineFilter[],
@@ -29,21 +34,44 @@ export async function pruneBlocks(
 ): Promise<PartitionPlan[]> {
   const probes = probeTokens(filters);
   if (probes.length === 0 || parts.length === 0) return [...parts];
+  const keep = new Map<string, number[]>();
+  const uncached: PartitionPlan[] = [];
+  for (const part of parts) {
+    const blocks = cache?.blocksOf(part.name);
+    if (!blocks) uncached.push(part);
+    else {
+      const kept = probeCached(blocks, tenant, probes, startNs, endNs);
+      if (kept.length > 0) keep.set(part.name, kept);
+    }
+  }
+  if (uncached.length > 0) for (const [name, blks] of await probeInSql(conn, tenant, uncached, probes, startNs, endNs)) keep.set(name, blks);
+  return parts.flatMap((part) => {
+    const blocks = keep.get(part.name);
+    return blocks ? [{ ...part, blocks }] : [];
+  });
+}
+
+async function probeInSql(
+  conn: DuckDBConnection,
+  tenant: string,
+  parts: readonly PartitionPlan[],
+  probes: ReadonlyArray<readonly [number, number]>,
+  startNs: bigint,
+  endNs: bigint,
+): Promise<Map<string, number[]>> {
   const p = new SqlParams();
-  const bit = (a: number, b: number, k: number) => `get_bit(bits, ((${p.big(BigInt(a))} + ${k * b}) % m)::INTEGER) = 1`;
-  const checks = probes.flatMap(([a, b]) => [0, 1, 2].map((k) => bit(a, b, k))).join(' AND ');
+  // Bit i of a token is tested only when the block's filter sets at least i + 1 bits per token.
+  const maxK = BLOOM_HASHES;
+  const bit = (a: number, b: number, i: number) => `(k <= ${i} OR get_bit(bits, ((${p.big(BigInt(a))} + ${i * b}) % m)::INTEGER) = 1)`;
+  const checks = probes.flatMap(([a, b]) => Array.from({ length: maxK }, (_, i) => bit(a, b, i))).join(' AND ');
   const sql = `SELECT partition, list(blk ORDER BY blk) FROM (
-      SELECT partition, blk, m, bloom AS bits FROM blocks
+      SELECT partition, blk, m, k, bloom AS bits FROM blocks
       WHERE tenant = ${p.str(tenant)} AND partition IN (SELECT unnest(${p.strList(parts.map((x) => x.name))}))
         AND min_ts < ${p.big(endNs)} AND max_ts >= ${p.big(startNs)})
     WHERE bits IS NULL OR (${checks})
     GROUP BY partition`;
   const rows = (await conn.runAndReadAll(sql, p.values, p.types)).getRowsJS();
-  const keep = new Map(rows.map((r) => [r[0] as string, (r[1] as number[])]));
-  return parts.flatMap((part) => {
-    const blocks = keep.get(part.name);
-    return blocks ? [{ ...part, blocks }] : [];
-  });
+  return new Map(rows.map((r) => [r[0] as string, r[1] as number[]]));
 }
 
 /** `blk IN (...)` for a pruned partition, with a range so zone maps skip other row groups. */

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../core/logger.js';
-import { buildBloom, type Bloom } from '../shared/bloom.js';
+import { BLOOM_HASHES, BLOOM_MAX_FILL, buildBloom, type Bloom } from '../shared/bloom.js';
 
 /**
  * Builds block blooms on a worker thread while the writer appends the same lines to DuckDB on
@@ -18,11 +18,11 @@ export class BloomPool {
 
   build(lines: readonly string[]): Promise<Bloom> {
     const w = this.ensureWorker();
-    if (!w) return Promise.resolve(buildBloom(lines, this.bitsPerLine));
+    if (!w) return Promise.resolve(buildBloom(lines, this.bitsPerLine, BLOOM_HASHES, BLOOM_MAX_FILL));
     const id = this.nextId++;
     return new Promise((resolve) => {
       this.waiting.set(id, { resolve, lines });
-      w.postMessage({ id, lines, bitsPerLine: this.bitsPerLine });
+      w.postMessage({ id, lines, bitsPerLine: this.bitsPerLine, k: BLOOM_HASHES, maxFill: BLOOM_MAX_FILL });
     });
   }
 
@@ -40,17 +40,17 @@ export class BloomPool {
     const source = `
       const { parentPort } = require('node:worker_threads');
       const buildBloom = ${buildBloom.toString()};
-      parentPort.on('message', ({ id, lines, bitsPerLine }) => {
-        const { m, bits } = buildBloom(lines, bitsPerLine);
-        parentPort.postMessage({ id, m, bits }, [bits.buffer]);
+      parentPort.on('message', ({ id, lines, bitsPerLine, k, maxFill }) => {
+        const { m, bits } = buildBloom(lines, bitsPerLine, k, maxFill);
+        parentPort.postMessage({ id, m, k, bits }, [bits.buffer]);
       });`;
     try {
       const w = new Worker(source, { eval: true });
       w.unref();
-      w.on('message', (msg: { id: number; m: number; bits: Uint8Array }) => {
+      w.on('message', (msg: { id: number; m: number; k: number; bits: Uint8Array }) => {
         const job = this.waiting.get(msg.id);
         this.waiting.delete(msg.id);
-        job?.resolve({ m: msg.m, bits: msg.bits });
+        job?.resolve({ m: msg.m, k: msg.k, bits: msg.bits });
       });
       w.on('error', (err) => this.fail(err));
       w.on('exit', (code) => { if (this.worker === w) this.fail(new Error(`bloom worker exited with code ${code}`)); });
@@ -73,7 +73,7 @@ export class BloomPool {
   private settleInThread(): void {
     for (const [id, job] of this.waiting) {
       this.waiting.delete(id);
-      job.resolve(buildBloom(job.lines, this.bitsPerLine));
+      job.resolve(buildBloom(job.lines, this.bitsPerLine, BLOOM_HASHES, BLOOM_MAX_FILL));
     }
   }
 }

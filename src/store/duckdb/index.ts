@@ -30,6 +30,7 @@ import { BloomPool } from './bloom-pool.js';
 import { BLOOM_BITS_PER_LINE } from '../shared/bloom.js';
 import { appendBatch, WriterState, type AppendHooks } from './append.js';
 import { pruneBlocks } from './blocks.js';
+import { BloomCache } from './bloom-cache.js';
 import { countLines } from './count.js';
 import { ConnectionPool, discard, SerialQueue } from './pool.js';
 import { RegexChecker, regexesOf } from './predicates.js';
@@ -56,6 +57,8 @@ export interface DuckDbEngineOptions {
   settings?: Record<string, string>;
   /** Test seams; not for production use. */
   hooks?: AppendHooks;
+  /** Memory for token blooms of recently used partitions (bytes, default 256 MiB; 0: probe in SQL). */
+  bloomCacheBytes?: number;
 }
 
 export const DB_FILE = 'loggy.duckdb';
@@ -70,7 +73,9 @@ export async function openDuckDbEngine(opts: DuckDbEngineOptions): Promise<DuckD
     writer = await instance.connect();
     const granularity = await ensureSchema(writer, opts.partition);
     const state = await WriterState.load(writer);
-    return new DuckDbEngine(instance, writer, dbPath, granularity, state, opts);
+    const engine = new DuckDbEngine(instance, writer, dbPath, granularity, state, opts);
+    engine.warmBloomCache();
+    return engine;
   } catch (err) {
     writer?.closeSync();
     instance.closeSync();
@@ -85,6 +90,7 @@ export class DuckDbEngine implements StoreEngine {
   private readonly blooms = new BloomPool(BLOOM_BITS_PER_LINE);
   private readonly batchRows: number;
   private closed = false;
+  readonly bloomCache: BloomCache;
 
   /** Use openDuckDbEngine. */
   constructor(
@@ -97,6 +103,13 @@ export class DuckDbEngine implements StoreEngine {
   ) {
     this.pool = new ConnectionPool(instance);
     this.batchRows = opts.scanBatchRows ?? 5000;
+    this.bloomCache = new BloomCache(opts.bloomCacheBytes ?? 256 * 1024 * 1024, (task) => this.writes.run(() => (this.closed ? Promise.resolve() : task(this.writer))));
+  }
+
+  /** Loads the newest partitions' blooms in the background, so the first searches after a restart are quick too. */
+  warmBloomCache(): void {
+    const newest = [...this.state.partitions].sort().reverse().slice(0, 3);
+    for (const name of newest) void this.bloomCache.load(name).catch(() => undefined);
   }
 
   async append(tenant: string, rows: LogRow[], offsets?: SourceOffset[]): Promise<AppendResult> {
@@ -107,8 +120,13 @@ export class DuckDbEngine implements StoreEngine {
     const offs = normalizeOffsets(offsets);
     const bytes = norm.reduce((s, r) => s + r.bytes, 0);
     if (norm.length === 0 && offs.size === 0) return { rows: 0, bytes: 0 };
-    await this.writes.run(() => appendBatch(this.writer, this.blooms, this.state, this.granularity, tenant, norm, offs, this.opts.hooks));
+    await this.writes.run(() => appendBatch(this.writer, this.blooms, this.state, this.granularity, tenant, norm, offs, this.bloomCache, this.opts.hooks));
     return { rows: norm.length, bytes };
+  }
+
+  /** Resolves when every write queued so far (appends, bloom loads, retention) is done. */
+  async flushWrites(): Promise<void> {
+    await this.writes.drain();
   }
 
   async committedOffsets(tenant: string, sources: string[]): Promise<Map<string, number>> {
@@ -134,7 +152,7 @@ export class DuckDbEngine implements StoreEngine {
       await conn.run('BEGIN TRANSACTION');
       const labels = await resolveStreams(conn, q.tenant, q.matchers);
       const planned = labels.size === 0 ? [] : await planPartitions(conn, q.tenant, q.matchers, q.startNs, q.endNs);
-      const parts = await pruneBlocks(conn, q.tenant, planned, q.lineFilters, q.startNs, q.endNs);
+      const parts = await pruneBlocks(conn, this.bloomCache, q.tenant, planned, q.lineFilters, q.startNs, q.endNs);
       yield* scanPartitions(conn, q, parts, labels, this.batchRows);
       await conn.run('COMMIT');
       done = true;
@@ -154,7 +172,7 @@ export class DuckDbEngine implements StoreEngine {
       const labels = await resolveStreams(conn, q.tenant, q.matchers);
       if (labels.size === 0) return [];
       const planned = await planPartitions(conn, q.tenant, q.matchers, q.startNs, q.endNs);
-      const parts = await pruneBlocks(conn, q.tenant, planned, q.lineFilters, q.startNs, q.endNs);
+      const parts = await pruneBlocks(conn, this.bloomCache, q.tenant, planned, q.lineFilters, q.startNs, q.endNs);
       return countLines(conn, q, parts, labels);
     });
   }
@@ -184,6 +202,7 @@ export class DuckDbEngine implements StoreEngine {
       const names = await partitionsToDrop(this.writer, this.dbPath, policy, nowNs);
       await dropPartitions(this.writer, names);
       for (const n of names) this.state.partitions.delete(n);
+      this.bloomCache.evict(names);
       if (names.length > 0) {
         // Streams without lines left were deleted from the catalog; reload what the writer knows.
         const fresh = await WriterState.load(this.writer);
@@ -212,7 +231,7 @@ export class DuckDbEngine implements StoreEngine {
     return this.pool.read(async (conn) => {
       await this.regexes.check(conn, regexesOf(q.matchers, q.lineFilters));
       const planned = await planPartitions(conn, q.tenant, q.matchers, q.startNs, q.endNs);
-      const parts = scanOrder(await pruneBlocks(conn, q.tenant, planned, q.lineFilters, q.startNs, q.endNs), q.direction);
+      const parts = scanOrder(await pruneBlocks(conn, this.bloomCache, q.tenant, planned, q.lineFilters, q.startNs, q.endNs), q.direction);
       return { partitions: parts.map((p) => p.name), sql: parts.map((p) => partitionScanSql(q, p, q.limit).sql) };
     });
   }
@@ -225,7 +244,7 @@ export class DuckDbEngine implements StoreEngine {
     return this.pool.read(async (conn) => {
       await this.regexes.check(conn, regexesOf(q.matchers, q.lineFilters));
       const planned = await planPartitions(conn, q.tenant, q.matchers, q.startNs, q.endNs);
-      const parts = scanOrder(await pruneBlocks(conn, q.tenant, planned, q.lineFilters, q.startNs, q.endNs), q.direction);
+      const parts = scanOrder(await pruneBlocks(conn, this.bloomCache, q.tenant, planned, q.lineFilters, q.startNs, q.endNs), q.direction);
       const out: string[] = [];
       for (const part of parts) {
         const { sql, params } = partitionScanSql(q, part, q.limit);

@@ -13,9 +13,9 @@ import { partitionTable } from './sql.js';
  *   streams have lines in which partition. It prunes partitions per query, restricts label
  *   queries to a time range without reading lines, and holds the per-tenant row/byte counts.
  * - source_offsets(tenant, source, offset): replay watermarks, raised with the rows they cover.
- * - blocks(partition, blk, tenant, rows, min_ts, max_ts, m, bloom): one row per block, i.e. the
- *   lines one append put into one partition. `bloom` is the block's token bloom filter (m bits,
- *   see ../shared/bloom.ts), NULL when none was built (such a block is always read).
+ * - blocks(partition, blk, tenant, rows, min_ts, max_ts, m, bloom, k): one row per block, i.e.
+ *   the lines one append put into one partition. `bloom` is the block's token bloom filter (m
+ *   bits, k per token, see ../shared/bloom.ts), NULL when none was built (always read).
  * - meta(key, value): schema version and partition granularity.
  *
  * Lines: one table per partition, `logs_YYYYMMDD` (or hourly `logs_YYYYMMDDHH`), holding
@@ -51,8 +51,10 @@ const CATALOG_DDL = [
      PRIMARY KEY (partition, tenant, stream_id))`,
   `CREATE TABLE IF NOT EXISTS blocks (
      partition VARCHAR NOT NULL, blk INTEGER NOT NULL, tenant VARCHAR NOT NULL, rows BIGINT NOT NULL,
-     min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL, m BIGINT, bloom BIT,
+     min_ts BIGINT NOT NULL, max_ts BIGINT NOT NULL, m BIGINT, bloom BIT, k INTEGER,
      PRIMARY KEY (partition, blk))`,
+  // Stores created before k was kept per block hold k = 3 blooms.
+  `ALTER TABLE blocks ADD COLUMN IF NOT EXISTS k INTEGER DEFAULT 3`,
   `CREATE TABLE IF NOT EXISTS source_offsets (
      tenant VARCHAR NOT NULL, source VARCHAR NOT NULL, "offset" BIGINT NOT NULL,
      PRIMARY KEY (tenant, source))`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BLOOM_BITS_PER_LINE, bloomMayContain, buildBloom, needleTokens } from '../../../src/store/shared/bloom.js';
+import { BLOOM_BITS_PER_LINE, BLOOM_HASHES, BLOOM_MAX_FILL, bloomMayContain, buildBloom, needleTokens } from '../../../src/store/shared/bloom.js';
 
 // Deterministic pseudo-random ids, so failures reproduce.
 function ids(n: number, seed = 7): string[] {
@@ -12,7 +12,7 @@ describe('token blooms', () => {
   it('never misses a token of any line (no false negatives), folded or not', () => {
     const tokens = ids(20_000);
     const lines = tokens.map((t, i) => `GET /api/v1/items status=200 rid-${t} seq=${i} héllo 世界 trailing_${t}`);
-    const bloom = buildBloom(lines, BLOOM_BITS_PER_LINE);
+    const bloom = buildBloom(lines, BLOOM_BITS_PER_LINE, BLOOM_HASHES, BLOOM_MAX_FILL);
     expect(bloom.m & (bloom.m - 1)).toBe(0);
     expect(bloom.bits.length).toBe(bloom.m / 8);
     for (const [i, t] of tokens.entries()) {
@@ -25,19 +25,29 @@ describe('token blooms', () => {
 
   it('folds a sparse filter down and keeps false positives low', () => {
     const lines = ids(10_000).map((t) => `level=info msg="ok" id=${t}`);
-    const bloom = buildBloom(lines, BLOOM_BITS_PER_LINE);
+    const bloom = buildBloom(lines, BLOOM_BITS_PER_LINE, BLOOM_HASHES, BLOOM_MAX_FILL);
     // ~10k distinct ids (plus a few shared words) need far fewer than 64 bits per line.
     expect(bloom.m).toBeLessThan(lines.length * BLOOM_BITS_PER_LINE);
     const absent = ids(10_000, 99).map((t) => `zz${t}`);
     const fp = absent.filter((t) => bloomMayContain(bloom, t)).length / absent.length;
-    expect(fp).toBeLessThan(0.05);
+    // k = 6 at most 35 % fill: at most 0.35^6 ≈ 0.2 %.
+    expect(fp).toBeLessThan(0.004);
+  });
+
+  it('probes with the k the filter was built with (blocks written with k = 3 stay readable)', () => {
+    const lines = ids(5_000).map((t) => `id=${t}`);
+    const old = buildBloom(lines, BLOOM_BITS_PER_LINE, 3, 0.25);
+    expect(old.k).toBe(3);
+    for (const t of ids(5_000)) expect(bloomMayContain(old, t)).toBe(true);
+    const absent = ids(10_000, 5).map((t) => `zz${t}`);
+    expect(absent.filter((t) => bloomMayContain(old, t)).length / absent.length).toBeLessThan(0.03);
   });
 
   it('a tiny block still gets a valid filter', () => {
-    const bloom = buildBloom(['x'], BLOOM_BITS_PER_LINE);
+    const bloom = buildBloom(['x'], BLOOM_BITS_PER_LINE, BLOOM_HASHES, BLOOM_MAX_FILL);
     expect(bloom.m).toBe(64);
     expect(bloomMayContain(bloom, 'x')).toBe(true);
-    expect(buildBloom([], BLOOM_BITS_PER_LINE).m).toBe(64);
+    expect(buildBloom([], BLOOM_BITS_PER_LINE, BLOOM_HASHES, BLOOM_MAX_FILL).m).toBe(64);
   });
 
   it('probes only the tokens that lie wholly inside the needle', () => {
