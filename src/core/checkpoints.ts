@@ -19,6 +19,13 @@ export interface FileCheckpoint {
   stderr: number;
   /** ms since epoch of the last update, for housekeeping. */
   updated: number;
+  /**
+   * Bytes known to exist in the file (the furthest the agent read). If the file is deleted
+   * before `offset` reaches it, at least `size - offset` bytes were lost (and are counted).
+   */
+  size?: number;
+  /** The stream labels of the file, to recover it from its compressed copy after a rotation. */
+  labels?: Record<string, string>;
 }
 
 interface CheckpointFile {
@@ -96,6 +103,15 @@ export class CheckpointStore {
     this.dirty = true;
   }
 
+  /** The file is known to hold at least `size` bytes (cheap: called on every read). */
+  noteSize(key: string, size: number): void {
+    const cp = this.entries.get(key);
+    if (cp && (cp.size ?? 0) < size) {
+      cp.size = size;
+      this.dirty = true;
+    }
+  }
+
   delete(key: string): void {
     if (this.entries.delete(key)) this.dirty = true;
   }
@@ -133,5 +149,7 @@ function isCheckpoint(v: unknown): v is FileCheckpoint {
   if (typeof v !== 'object' || v === null) return false;
   const c = v as Record<string, unknown>;
   return typeof c.path === 'string' && typeof c.fp === 'string' &&
-    ['dev', 'ino', 'fpLen', 'offset', 'stdout', 'stderr'].every((k) => typeof c[k] === 'number' && Number.isFinite(c[k]));
+    ['dev', 'ino', 'fpLen', 'offset', 'stdout', 'stderr'].every((k) => typeof c[k] === 'number' && Number.isFinite(c[k])) &&
+    (c.size === undefined || (typeof c.size === 'number' && Number.isFinite(c.size))) &&
+    (c.labels === undefined || (typeof c.labels === 'object' && c.labels !== null && Object.values(c.labels).every((v) => typeof v === 'string')));
 }

@@ -18,6 +18,8 @@ export class AgentMetrics {
   readonly truncations = this.counter('loggy_file_truncations_total', 'Files that shrank under the read offset (copytruncate); re-read from the start', ['component']);
   readonly fileErrors = this.counter('loggy_file_errors_total', 'I/O errors on inputs', ['component']);
   readonly watchFallback = this.gauge('loggy_watch_fallback', '1 when fs.watch is unavailable (e.g. inotify exhausted) and discovery relies on polling', ['component']);
+  readonly lostBytes = this.counter('loggy_lost_bytes_total', 'Bytes of files deleted before they were read to the end (at least this many; the file is logged)', ['component']);
+  readonly filesRecovered = this.counter('loggy_files_recovered_total', 'Unfinished rotated files found compressed (.gz) after a restart and read from their copy', ['component']);
   readonly checkpointErrors = this.counter('loggy_checkpoint_errors_total', 'Checkpoint files found corrupt or not writable', ['component', 'kind']);
   readonly sinkEvents = this.counter('loggy_sink_events_total', 'Events delivered by a sink', ['component']);
   readonly sinkBytes = this.counter('loggy_sink_bytes_total', 'Bytes written by a sink', ['component']);

@@ -1,16 +1,18 @@
 import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, relative, isAbsolute } from 'node:path';
-import { CheckpointStore } from '../../core/checkpoints.js';
+import { CheckpointStore, type FileCheckpoint } from '../../core/checkpoints.js';
 import type { Source, SourceContext } from '../../core/component.js';
 import type { Labels } from '../../core/event.js';
 import type { FramerOptions } from '../../formats/index.js';
-import { fingerprint, fingerprintOfLength } from '../tail/fingerprint.js';
+import { fingerprint, fingerprintOfLength, type Fingerprint } from '../tail/fingerprint.js';
 import { ReadSlots } from '../tail/read-slots.js';
 import { Tailer, type StartPosition } from '../tail/tailer.js';
 import type { KubernetesLogsConfig } from './config.js';
 import { CURRENT_LOG, isRotatedName, parseContainersLink, parsePodDir, type PathLabels } from './path-labels.js';
 import { Selector, selfFromEnv } from './select.js';
 import { DirWatcher } from './watcher.js';
+import { CompressedCopies } from './compressed-copies.js';
+import { MemoryLogFile, type LogFile } from '../tail/log-file.js';
 
 export { kubernetesLogsSchema, type KubernetesLogsConfig } from './config.js';
 
@@ -51,6 +53,9 @@ export class KubernetesLogsSource implements Source {
   private loaded: 'fresh' | 'loaded' | 'corrupt' = 'fresh';
   /** When each file (device:inode) was last seen on disk: checkpoints of vanished files go. */
   private readonly lastSeen = new Map<string, number>();
+  /** Vanished files whose compressed copy was looked for (once per file per run). */
+  private readonly copyLookedFor = new Set<string>();
+  private readonly copies = new CompressedCopies(COPY_MAX_BYTES);
 
   constructor(private readonly cfg: KubernetesLogsConfig, private readonly ctx: SourceContext) {
     this.checkpoints = new CheckpointStore(ctx.dataDir, ctx.name, ctx.log, ctx.metrics);
@@ -91,17 +96,56 @@ export class KubernetesLogsSource implements Source {
    * Checkpoints stay while their file exists (a drained rotated file keeps one at its end, so
    * it is never read again); once the file has not been seen for a while, the entry goes.
    */
-  private forgetVanished(): void {
+  private async forgetVanished(scanStart: number): Promise<void> {
     const cutoff = Date.now() - VANISHED_GRACE_MS;
-    for (const [key] of [...this.checkpoints.all()]) {
-      if (this.tailers.has(key)) continue;
+    for (const [key, cp] of [...this.checkpoints.all()]) {
+      if (this.tailers.has(key) || this.stopped) continue;
       const seen = this.lastSeen.get(key);
+      if (seen !== undefined && seen >= scanStart) continue; // on disk in this scan
+      if (!this.copyLookedFor.has(key)) {
+        this.copyLookedFor.add(key);
+        if (await this.resumeFromCopy(key, cp)) continue;
+      }
       if (seen === undefined) this.lastSeen.set(key, Date.now());
-      else if (seen < cutoff) {
+      else if (seen < Date.now() - LOST_GRACE_MS) this.countLost(key, cp);
+      if (seen !== undefined && seen < cutoff) {
         this.checkpoints.delete(key);
         this.lastSeen.delete(key);
       }
     }
+  }
+
+  /**
+   * The file is gone (kubelet deletes the oldest rotated files): whatever it held past the
+   * acknowledged offset is lost. Counted once — the checkpoint is then marked as accounted,
+   * so a later run does not count it again.
+   */
+  private countLost(key: string, cp: FileCheckpoint): void {
+    const size = cp.size ?? cp.offset;
+    if (size <= cp.offset) return;
+    const lost = size - cp.offset;
+    this.ctx.metrics.lostBytes.inc({ component: this.ctx.name }, lost);
+    this.ctx.log.warn({ path: cp.path, lostBytes: lost, readTo: cp.offset, size }, 'file deleted before it was read to the end; its unread bytes are lost');
+    this.checkpoints.set(key, { ...cp, offset: size, stdout: size, stderr: size, updated: Date.now() });
+  }
+
+  /**
+   * A file not finished before it vanished may survive compressed: read the rest from the copy,
+   * under the file's own identity and checkpoint, so offsets and replay skipping still hold.
+   */
+  private async resumeFromCopy(key: string, cp: FileCheckpoint): Promise<boolean> {
+    if (!cp.labels || (cp.size !== undefined && cp.size > COPY_MAX_BYTES)) return false;
+    const copy = await this.copies.find(cp).catch(() => null);
+    if (!copy || this.tailers.has(key) || this.stopped) return false;
+    if (copy.data.length <= cp.offset) return false; // finished before it was compressed
+    this.ctx.metrics.filesRecovered.inc({ component: this.ctx.name });
+    this.ctx.log.warn({ path: cp.path, copy: copy.path, offset: cp.offset, size: copy.data.length }, 'unfinished file was compressed while the agent was away; reading the rest from the copy');
+    const m = /^(\d+):(\d+)/.exec(key);
+    if (!m) return false;
+    const [dev, ino] = [Number(m[1]), Number(m[2])];
+    this.startTailer({ path: cp.path, labels: cp.labels as unknown as PathLabels, rotated: true }, key, dev, ino, new MemoryLogFile(copy.data),
+      { offset: cp.offset, stdout: cp.stdout, stderr: cp.stderr }, { fp: cp.fp, len: cp.fpLen }, true);
+    return true;
   }
 
   private onWatch(dir: string, file: string | null, type: 'rename' | 'change'): void {
@@ -144,11 +188,12 @@ export class KubernetesLogsSource implements Source {
     await this.scanPods(candidates, seenDirs);
     if (this.cfg.containers_dir) await this.scanContainersDir(candidates, seenDirs);
     this.watcher.retain(seenDirs);
+    const scanStart = Date.now();
     for (const c of candidates) {
       if (this.stopped) return;
       await this.consider(c);
     }
-    this.forgetVanished();
+    await this.forgetVanished(scanStart);
   }
 
   /** List a directory discovery walks, watch it, and remember it was there in this scan. */
@@ -273,9 +318,14 @@ export class KubernetesLogsSource implements Source {
     } else if (this.startAtEnd && !this.initialScanDone) {
       start = { offset: take.size, stdout: take.size, stderr: take.size };
     }
+    this.startTailer(c, key, st.dev, st.ino, fh, start, fp);
+  }
+
+  /** `fromCopy`: reading a compressed copy; the path belongs to a newer file now, so watch events are not routed here. */
+  private startTailer(c: Candidate, key: string, dev: number, ino: number, fh: LogFile, start: StartPosition, fp: Fingerprint | null, fromCopy = false): void {
     const labels: Labels = stripEmpty({ ...c.labels });
     const tailer = new Tailer({
-      path: c.path, fh, dev: st.dev, ino: st.ino, fp, labels, start,
+      path: c.path, fh, dev, ino, fp, labels, start, key,
       framer: this.framer, slots: this.slots, checkpoints: this.checkpoints, ctx: this.ctx,
       pollMs: this.cfg.poll_interval, rotateWaitMs: this.cfg.rotate_wait, rotated: c.rotated,
       onClosed: (t) => {
@@ -285,7 +335,7 @@ export class KubernetesLogsSource implements Source {
       },
     });
     this.tailers.set(key, tailer);
-    this.byPath.set(c.path, tailer);
+    if (!fromCopy) this.byPath.set(c.path, tailer);
     this.ctx.metrics.filesOpened.inc({ component: this.ctx.name });
     this.ctx.metrics.filesOpen.set({ component: this.ctx.name }, this.tailers.size);
     this.ctx.log.info({ path: c.path, offset: start.offset, rotated: c.rotated }, 'tailing file');
@@ -308,6 +358,9 @@ export class KubernetesLogsSource implements Source {
         // Same inode, different file (inode reused after a delete), or shrunk: not ours.
         this.ctx.log.info({ path: c.path }, 'checkpoint does not match the file (inode reused); reading from the start');
         this.checkpoints.delete(key);
+        // The file it was written for is gone; keep its checkpoint under its own name, so its
+        // compressed copy is still read, or its unread bytes counted (forgetVanished).
+        if ((cp.size ?? cp.offset) > cp.offset) this.checkpoints.set(`${key}#${cp.fp}`, cp);
         cp = undefined;
       }
     }
@@ -351,6 +404,10 @@ export class KubernetesLogsSource implements Source {
 
 /** A checkpoint outlives its file by this much (rescans may briefly miss a file mid-rotation). */
 const VANISHED_GRACE_MS = 10_000;
+/** A file missing from scans this long is gone, not being renamed: its unread bytes are lost. */
+const LOST_GRACE_MS = 2_000;
+/** Compressed copies larger than this (decompressed) are not recovered into memory. */
+const COPY_MAX_BYTES = 64 * 1024 * 1024;
 
 function stripEmpty(l: Record<string, string | undefined>): Labels {
   const out: Record<string, string> = {};

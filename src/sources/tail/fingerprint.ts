@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { FileHandle } from 'node:fs/promises';
+import type { LogFile } from './log-file.js';
 
 /** Bytes hashed at most. The first line of a container log holds a nanosecond timestamp. */
 export const FINGERPRINT_MAX = 256;
@@ -14,7 +14,7 @@ export interface Fingerprint {
  * device and inode it tells a reused inode from the file a checkpoint was written for.
  * Null while the file has no complete first line yet (nothing to emit before that anyway).
  */
-export async function fingerprint(fh: FileHandle, scratch = Buffer.allocUnsafe(FINGERPRINT_MAX)): Promise<Fingerprint | null> {
+export async function fingerprint(fh: LogFile, scratch = Buffer.allocUnsafe(FINGERPRINT_MAX)): Promise<Fingerprint | null> {
   const { bytesRead } = await fh.read(scratch, 0, FINGERPRINT_MAX, 0);
   const nl = scratch.subarray(0, bytesRead).indexOf(10);
   const len = nl >= 0 ? nl + 1 : bytesRead === FINGERPRINT_MAX ? FINGERPRINT_MAX : -1;
@@ -23,12 +23,12 @@ export async function fingerprint(fh: FileHandle, scratch = Buffer.allocUnsafe(F
 }
 
 /** Hash of exactly the first `len` bytes, or null if the file is shorter now. */
-export async function fingerprintOfLength(fh: FileHandle, len: number): Promise<string | null> {
+export async function fingerprintOfLength(fh: LogFile, len: number): Promise<string | null> {
   const buf = Buffer.allocUnsafe(len);
   const { bytesRead } = await fh.read(buf, 0, len, 0);
   return bytesRead === len ? hashOf(buf) : null;
 }
 
-function hashOf(b: Buffer): string {
+export function hashOf(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex').slice(0, 16);
 }

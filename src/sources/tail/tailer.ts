@@ -1,4 +1,5 @@
-import { stat, type FileHandle } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
+import type { LogFile } from './log-file.js';
 import { EventBatch } from '../../core/batch.js';
 import type { CheckpointStore } from '../../core/checkpoints.js';
 import type { SourceContext } from '../../core/component.js';
@@ -17,7 +18,7 @@ export interface StartPosition {
 export interface TailerOptions {
   /** Path the file was found at (may be a symlink); watched for rotation and deletion. */
   path: string;
-  fh: FileHandle;
+  fh: LogFile;
   dev: number;
   ino: number;
   /** Known fingerprint (from the checkpoint that matched), or null to compute it. */
@@ -36,6 +37,8 @@ export interface TailerOptions {
   rotated?: boolean;
   /** Called once the tailer has closed its file. */
   onClosed: (t: Tailer) => void;
+  /** Checkpoint key, when not `dev:ino` (an older file whose inode a newer one now has). */
+  key?: string;
 }
 
 interface Pending {
@@ -73,7 +76,7 @@ export class Tailer {
   private generation = 0;
 
   constructor(private readonly o: TailerOptions) {
-    this.key = `${o.dev}:${o.ino}`;
+    this.key = o.key ?? `${o.dev}:${o.ino}`;
     this.framer = createFramer(o.framer);
     this.offset = o.start.offset;
     this.lastEnd = { stdout: o.start.stdout, stderr: o.start.stderr };
@@ -137,6 +140,7 @@ export class Tailer {
         if (n > 0) {
           this.framer.push(buf.subarray(0, n), this.offset, out);
           this.offset += n;
+          this.o.checkpoints.noteSize(this.key, this.offset);
           this.lastGrowth = Date.now();
           ctx.metrics.bytesIn.inc({ component: ctx.name }, n);
           await this.emit(out);
@@ -170,7 +174,7 @@ export class Tailer {
     const { offset, stdout, stderr } = this.o.start;
     this.o.checkpoints.set(this.key, {
       path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
-      offset, stdout, stderr, updated: Date.now(),
+      offset, stdout, stderr, updated: Date.now(), labels: { ...this.o.labels },
     });
   }
 
@@ -273,7 +277,7 @@ export class Tailer {
     if (!this.fp) this.fp = await fingerprint(this.o.fh);
     // Events exist, so a first line exists; the fallback only covers a file truncated meanwhile.
     const fp = this.fp ?? { fp: 'none', len: 0 };
-    this.source = makeSource(`${this.key}:${fp.fp}`, this.o.ctx.name, this.o.labels);
+    this.source = makeSource(`${this.o.dev}:${this.o.ino}:${fp.fp}`, this.o.ctx.name, this.o.labels);
     return this.source;
   }
 
@@ -286,6 +290,7 @@ export class Tailer {
     this.o.checkpoints.set(this.key, {
       path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
       offset: last.snap.offset, stdout: last.snap.stdout, stderr: last.snap.stderr, updated: Date.now(),
+      size: Math.max(this.o.checkpoints.get(this.key)?.size ?? 0, last.snap.offset), labels: { ...this.o.labels },
     });
   }
 

@@ -1,0 +1,112 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers/proc.js';
+import { finish, printReports, sleep, startRig, type ChaosSize, type Report, type Rig } from './harness.js';
+
+/**
+ * Nothing lost, nothing duplicated, whatever happens to the agent, the store or the network.
+ * `npm test` runs the short version; `npm run test:chaos` (LOGGY_CHAOS=full) the long one:
+ * 20,000 lines/s over 50+ containers, 25 agent SIGKILLs, the store down for 60 s.
+ */
+const full = process.env.LOGGY_CHAOS === 'full';
+const size: ChaosSize = full
+  ? { rate: 20_000, pods: 50, rotateBytes: '128KiB', writeSec: 90, keepFiles: 5 }
+  : { rate: 3_000, pods: 16, rotateBytes: '128KiB', writeSec: 8, keepFiles: 5 };
+const drainTimeoutMs = full ? 240_000 : 60_000;
+/**
+ * The sink's memory buffer (default 10 MiB) plus a stated constant: what the Node process
+ * itself, its modules, the read slots and a batch being encoded take (~150 MiB measured).
+ */
+const RSS_LIMIT_MIB = 10 + 190;
+
+describe('chaos: exactly once under faults (real processes)', () => {
+  const tmp = tempDir('loggy-chaos-');
+  const reports: Report[] = [];
+  afterAll(() => {
+    // The report is the point of the suite: print it even when a scenario failed.
+    if (reports.length) console.log(`\nchaos report (${full ? 'full' : 'short'}: ${size.rate} lines/s, ${size.pods + 1} pods, rotation at ${size.rotateBytes})\n${printReports(reports)}`);
+    if (!process.env.LOGGY_CHAOS_KEEP) tmp.cleanup();
+    else console.log(`kept ${tmp.dir}`);
+  });
+
+  const scenario = (name: string, run: (rig: Rig) => Promise<string>) =>
+    it(name, async () => {
+      const rig = await startRig(join(tmp.dir, name), size);
+      let faults = '';
+      try {
+        faults = await run(rig);
+        const r = await finish(rig, name, faults, { drainTimeoutMs });
+        reports.push(r);
+        // Lines may be missing only where the runtime deleted a file the agent had not finished
+        // (and then it says so, with the bytes); otherwise nothing may be missing.
+        if (r.lostBytesCounted === 0) expect(r.lost, `${r.lost} lines lost; missing:\n${r.missing.join('\n')}`).toBe(0);
+        else expect(r.lost, 'bytes were reported lost, so lines must be missing').toBeGreaterThan(0);
+        expect(r.duplicated, `${r.duplicated} lines duplicated`).toBe(0);
+        expect(r.stored).toBeGreaterThan(size.rate * size.writeSec * 0.5);
+        expect(r.peakAgentRssMiB).toBeLessThan(RSS_LIMIT_MIB);
+      } finally {
+        rig.sim.child.kill('SIGKILL');
+        rig.agent.proc?.child.kill('SIGKILL');
+        await rig.store.stop('SIGKILL');
+        await rig.proxy.close();
+      }
+    }, (size.writeSec * 1000 + drainTimeoutMs) * 2 + 60_000);
+
+  scenario('agent SIGKILL loop', async (rig) => {
+    const kills = full ? 25 : 5;
+    const every = (size.writeSec * 1000 * 0.8) / kills;
+    for (let i = 0; i < kills; i++) {
+      await sleep(every);
+      await rig.agent.kill('SIGKILL');
+      rig.agent.start();
+    }
+    return `${kills} agent SIGKILLs`;
+  });
+
+  scenario('store down, then back', async (rig) => {
+    const down = full ? 60_000 : 4_000;
+    await sleep(1500);
+    await rig.store.stop('SIGTERM');
+    await sleep(down);
+    await rig.store.start();
+    return `store stopped for ${down / 1000} s`;
+  });
+
+  scenario('store SIGKILL and restart', async (rig) => {
+    const kills = full ? 4 : 2;
+    for (let i = 0; i < kills; i++) {
+      await sleep((size.writeSec * 1000 * 0.7) / kills);
+      await rig.store.stop('SIGKILL');
+      await sleep(500);
+      await rig.store.start();
+    }
+    return `${kills} store SIGKILLs`;
+  });
+
+  scenario('network stall', async (rig) => {
+    const stall = full ? 30_000 : 5_000;
+    await sleep(1500);
+    rig.proxy.mode = 'stall';
+    await sleep(stall);
+    rig.proxy.release();
+    return `requests accepted, never answered, for ${stall / 1000} s`;
+  });
+
+  scenario('everything at once', async (rig) => {
+    await sleep(1000);
+    rig.proxy.mode = 'stall';
+    await rig.agent.kill('SIGKILL');
+    rig.agent.start();
+    await sleep(2000);
+    rig.proxy.release();
+    await rig.store.stop('SIGKILL');
+    await rig.agent.kill('SIGKILL');
+    rig.agent.start();
+    await sleep(1500);
+    await rig.store.start();
+    await sleep(1000);
+    await rig.agent.kill('SIGKILL');
+    rig.agent.start();
+    return 'stall + store SIGKILL + 3 agent SIGKILLs';
+  });
+});

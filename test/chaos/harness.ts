@@ -1,0 +1,345 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { join } from 'node:path';
+import { loggy, sleep, waitFor, type Proc } from '../helpers/proc.js';
+
+/**
+ * The chaos harness: real processes on 127.0.0.1 — the node simulator, `loggy agent` and
+ * `loggy server` — with a fault-injecting HTTP proxy between agent and store. A scenario
+ * runs faults while the simulator writes, stops writing, clears the faults, waits for the
+ * store to hold everything, and counts the simulator's per-line markers in the store.
+ */
+
+export interface ChaosSize {
+  /** Logical lines per second over all containers. */
+  rate: number;
+  pods: number;
+  /** Rotate files above this size (the hottest files rotate every ~100-200 ms at full size). */
+  rotateBytes: string;
+  /** How long the simulator writes. */
+  writeSec: number;
+  /** Files kept per container (kubelet's default is 5); older ones are compressed, the oldest deleted. */
+  keepFiles: number;
+}
+
+export interface Report {
+  scenario: string;
+  faults: string;
+  written: number;
+  stored: number;
+  lost: number;
+  duplicated: number;
+  deadLettered: number;
+  /** Bytes the agent reported lost (files deleted by the runtime before they were read). */
+  lostBytesCounted: number;
+  peakAgentRssMiB: number;
+  drainSec: number;
+  /** Where lines are missing: `<container>: a-b, c` for the first few containers. */
+  missing: string[];
+}
+
+const MARKER = /seq=([a-z0-9./-]+):(\d+)/;
+
+/** Proxy modes: pass requests on, hold them forever (a stalled network), or refuse some. */
+export type ProxyMode = 'pass' | 'stall';
+
+export class FaultProxy {
+  mode: ProxyMode = 'pass';
+  /** Requests whose body matches get 400 (a receiver refusing some batches for good). */
+  reject: ((body: Buffer) => boolean) | null = null;
+  rejected = 0;
+  private server: Server | null = null;
+  private readonly held = new Set<ServerResponse>();
+  private readonly sockets = new Set<Socket>();
+
+  constructor(private readonly upstream: () => string) {}
+
+  async listen(port: number): Promise<void> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((r) => this.server!.listen(port, '127.0.0.1', r));
+  }
+
+  /** Ends a stall: held requests' connections are cut (the agent sees a failed request). */
+  release(): void {
+    this.mode = 'pass';
+    for (const res of this.held) res.socket?.destroy();
+    this.held.clear();
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks);
+    if (this.mode === 'stall') {
+      this.held.add(res); // accepted, never answered
+      return;
+    }
+    if (this.reject && req.method === 'POST') {
+      const { gunzipSync } = await import('node:zlib');
+      const plain = req.headers['content-encoding'] === 'gzip' ? gunzipSync(body) : body;
+      if (this.reject(plain)) {
+        this.rejected++;
+        res.writeHead(400, { 'content-type': 'text/plain' }).end('chaos proxy: this batch is refused');
+        return;
+      }
+    }
+    try {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'content-length' && k !== 'connection') headers[k] = v;
+      const up = await fetch(`${this.upstream()}${req.url}`, { method: req.method, headers, body: req.method === 'GET' ? undefined : body });
+      const out = Buffer.from(await up.arrayBuffer());
+      const h: Record<string, string> = {};
+      up.headers.forEach((v, k) => { if (k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection' && k !== 'content-encoding') h[k] = v; });
+      res.writeHead(up.status, h).end(out);
+    } catch {
+      res.socket?.destroy(); // store down: the agent sees a connection failure
+    }
+  }
+}
+
+/** One store process, restartable on the same data directory and port. */
+export class Store {
+  proc: Proc | null = null;
+  constructor(readonly dir: string, readonly port: number) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'server.yaml'), [
+      `listen: 127.0.0.1:${port}`,
+      `data_dir: ${join(dir, 'data')}`,
+      'log_level: warn',
+      'limits:',
+      '  max_query_lines: 2000000',
+      '  reject_older_than: 0',
+      '',
+    ].join('\n'));
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  async start(): Promise<void> {
+    this.proc = loggy(['server', '--config', join(this.dir, 'server.yaml')]);
+    const p = this.proc;
+    await waitFor(async () => {
+      if (p.child.exitCode !== null) throw new Error(`store exited: ${p.stderr().slice(-2000)}`);
+      return (await fetch(`${this.url}/ready`).catch(() => null))?.ok;
+    }, 30_000, 'store ready', 100);
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    const p = this.proc;
+    this.proc = null;
+    if (!p || p.child.exitCode !== null) return;
+    p.child.kill(signal);
+    await p.exited;
+  }
+}
+
+/** The agent process, restartable, with its peak RSS sampled from /proc. */
+export class Agent {
+  proc: Proc | null = null;
+  peakRssKiB = 0;
+  restarts = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(readonly config: string) {}
+
+  start(): void {
+    this.proc = loggy(['agent', '--config', this.config]);
+    this.restarts++;
+    this.timer ??= setInterval(() => this.sample(), 100);
+  }
+
+  private sample(): void {
+    const pid = this.proc?.child.pid;
+    if (!pid) return;
+    try {
+      const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      if (m) this.peakRssKiB = Math.max(this.peakRssKiB, Number(m[1]));
+    } catch {
+      // exited between the check and the read
+    }
+  }
+
+  async kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    const p = this.proc!;
+    p.child.kill(signal);
+    const r = await p.exited;
+    this.logs.push(p.stderr());
+    return r;
+  }
+
+  /** Everything the agent processes wrote to stderr so far (one entry per run). */
+  readonly logs: string[] = [];
+
+  async stop(): Promise<number | null> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    const p = this.proc;
+    if (!p || p.child.exitCode !== null) return p?.child.exitCode ?? null;
+    p.child.kill('SIGTERM');
+    const code = (await p.exited).code;
+    this.logs.push(p.stderr());
+    return code;
+  }
+}
+
+export interface Rig {
+  dir: string;
+  root: string;
+  manifest: string;
+  store: Store;
+  proxy: FaultProxy;
+  agent: Agent;
+  sim: Proc;
+  startedNs: bigint;
+}
+
+/** Builds and starts simulator, store, proxy and agent for one scenario. */
+export async function startRig(dir: string, size: ChaosSize, agentExtra: string[] = []): Promise<Rig> {
+  const base = 21000 + Math.floor(Math.random() * 20000);
+  const store = new Store(join(dir, 'store'), base);
+  await store.start();
+  const proxy = new FaultProxy(() => store.url);
+  await proxy.listen(base + 1);
+  const root = join(dir, 'node');
+  const manifest = join(dir, 'manifest.json');
+  const cfg = join(dir, 'agent.yaml');
+  writeFileSync(cfg, [
+    `data_dir: ${join(dir, 'agent-data')}`,
+    'log_level: info',
+    'shutdown_grace: 20s',
+    'sources:',
+    '  node:',
+    '    type: kubernetes_logs',
+    `    root: ${root}`,
+    '    poll_interval: 100ms',
+    '    rotate_wait: 1s',
+    '    checkpoint_interval: 200ms',
+    'sinks:',
+    '  store:',
+    '    type: loggy',
+    '    inputs: [node]',
+    `    endpoint: http://127.0.0.1:${base + 1}`,
+    '    timeout: 2s',
+    ...agentExtra,
+    '',
+  ].join('\n'));
+  const agent = new Agent(cfg);
+  agent.start();
+  // The agent first, as on a node: the simulator rotates and compresses its first files within
+  // a second, and history compressed before an agent ever ran is not collected.
+  await waitFor(() => agent.proc!.stderr().includes('kubernetes_logs started'), 20_000, 'agent start');
+  const startedNs = BigInt(Date.now()) * 1_000_000n;
+  const sim = loggy(['simulate', '--root', root, '--pods', String(size.pods), '--seed', '11', '--rate', String(size.rate), '--format', 'mixed',
+    '--rotate-bytes', size.rotateBytes, '--keep-files', String(size.keepFiles), '--manifest', manifest, '--duration', String(size.writeSec), '--quiet']);
+  return { dir, root, manifest, store, proxy, agent, sim, startedNs };
+}
+
+/** Every marker the store holds, paging through time windows. */
+export async function storedMarkers(store: Store, fromNs: bigint): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  const end = BigInt(Date.now() + 60_000) * 1_000_000n;
+  const step = 5_000_000_000n;
+  for (let t = fromNs - 60_000_000_000n; t < end; t += step) {
+    const q = encodeURIComponent('{namespace=~".+"} |= "seq="');
+    const res = await fetch(`${store.url}/loki/api/v1/query_range?query=${q}&start=${t}&end=${t + step}&limit=2000000&direction=forward`);
+    if (!res.ok) throw new Error(`query: ${res.status} ${await res.text()}`);
+    const body = (await res.json()) as { data: { result: Array<{ values: Array<[string, string]> }> } };
+    for (const s of body.data.result) {
+      for (const [, line] of s.values) {
+        const m = MARKER.exec(line);
+        if (m) counts.set(m[0], (counts.get(m[0]) ?? 0) + 1);
+      }
+    }
+  }
+  return counts;
+}
+
+export interface SimManifest {
+  containers: Record<string, { lines: number }>;
+  total: number;
+}
+
+/** Stops writing, clears faults, waits until the store holds every line (or the deadline), and counts. */
+export async function finish(rig: Rig, scenario: string, faults: string, opts: { drainTimeoutMs: number; deadLettered?: () => number }): Promise<Report> {
+  const simExit = await rig.sim.exited;
+  if (simExit.code !== 0) throw new Error(`simulator failed: ${rig.sim.stderr().slice(-2000)}`);
+  rig.proxy.release();
+  if (!rig.store.proc) await rig.store.start();
+  const m = JSON.parse(readFileSync(rig.manifest, 'utf8')) as SimManifest;
+  const t0 = Date.now();
+  let markers = new Map<string, number>();
+  const dead = opts.deadLettered ?? (() => 0);
+  // Until every line is there, or nothing new arrived for 5 s (lines the runtime deleted never will).
+  let last = -1;
+  let lastChange = Date.now();
+  let drainedAt = Date.now();
+  while (Date.now() - t0 < opts.drainTimeoutMs) {
+    markers = await storedMarkers(rig.store, rig.startedNs);
+    if (markers.size !== last) {
+      last = markers.size;
+      lastChange = drainedAt = Date.now();
+    }
+    if (markers.size + dead() >= m.total || Date.now() - lastChange > 5000) break;
+    await sleep(500);
+  }
+  const drainSec = (drainedAt - t0) / 1000;
+  const agentExit = await rig.agent.stop();
+  writeFileSync(join(rig.dir, 'agent.log'), rig.agent.logs.join('\n--- restart ---\n'));
+  let lostBytesCounted = 0;
+  for (const log of rig.agent.logs) for (const m of log.matchAll(/"lostBytes":(\d+)/g)) lostBytesCounted += Number(m[1]);
+  markers = await storedMarkers(rig.store, rig.startedNs);
+  await rig.store.stop();
+  await rig.proxy.close();
+  if (agentExit !== 0) throw new Error(`agent exited with ${agentExit}: ${rig.agent.proc?.stderr().slice(-2000)}`);
+  let stored = 0;
+  let duplicated = 0;
+  let unexpected = 0;
+  for (const [marker, n] of markers) {
+    const mm = MARKER.exec(marker)!;
+    const c = m.containers[mm[1]!];
+    if (!c || Number(mm[2]) >= c.lines) unexpected++;
+    stored++;
+    duplicated += n - 1;
+  }
+  if (unexpected > 0) throw new Error(`${unexpected} markers in the store that the simulator never wrote`);
+  const deadLettered = dead();
+  const missing: string[] = [];
+  for (const [key, c] of Object.entries(m.containers)) {
+    const ranges: string[] = [];
+    let from = -1;
+    for (let i = 0; i <= c.lines; i++) {
+      const have = i === c.lines || markers.has(`seq=${key}:${i}`);
+      if (!have && from < 0) from = i;
+      if (have && from >= 0) {
+        ranges.push(from === i - 1 ? `${from}` : `${from}-${i - 1}`);
+        from = -1;
+      }
+    }
+    if (ranges.length) missing.push(`${key} (of ${c.lines}): ${ranges.slice(0, 8).join(', ')}${ranges.length > 8 ? ', ...' : ''}`);
+  }
+  return {
+    missing,
+    scenario, faults, written: m.total, stored, lost: m.total - stored - deadLettered, duplicated, deadLettered, lostBytesCounted,
+    peakAgentRssMiB: Math.round(rig.agent.peakRssKiB / 1024), drainSec: Math.round(drainSec * 10) / 10,
+  };
+}
+
+export function printReports(reports: readonly Report[]): string {
+  const head = '| scenario | faults | written | stored | lost | duplicated | dead-lettered | lost bytes counted | peak agent RSS | drain |\n|---|---|---|---|---|---|---|---|---|---|';
+  const rows = reports.map((r) => `| ${r.scenario} | ${r.faults} | ${r.written} | ${r.stored} | ${r.lost} | ${r.duplicated} | ${r.deadLettered} | ${r.lostBytesCounted} | ${r.peakAgentRssMiB} MiB | ${r.drainSec} s |`);
+  return [head, ...rows].join('\n');
+}
+
+export { sleep };
