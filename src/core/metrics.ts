@@ -24,6 +24,8 @@ export class AgentMetrics {
   readonly sinkEvents = this.counter('loggy_sink_events_total', 'Events delivered by a sink', ['component']);
   readonly sinkBytes = this.counter('loggy_sink_bytes_total', 'Bytes written by a sink', ['component']);
   readonly sinkRejected = this.counter('loggy_sink_rejected_events_total', 'Events a receiver refused for good (4xx); logged with the reason', ['component']);
+  readonly deadLettered = this.counter('loggy_dead_letter_events_total', 'Events refused for good by a receiver and written to the dead-letter file', ['component']);
+  readonly deadLetterDropped = this.counter('loggy_dead_letter_dropped_events_total', 'Refused events not kept: dead-letter file full, unwritable, or disabled', ['component']);
   readonly sinkErrors = this.counter('loggy_sink_errors_total', 'Failed sink writes (retried)', ['component']);
   readonly bufferBytes = this.gauge('loggy_buffer_bytes', 'Bytes held in a sink memory buffer', ['component']);
   readonly transformDropped = this.counter('loggy_transform_dropped_total', 'Events dropped on purpose by a transform', ['component']);

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers/proc.js';
@@ -29,13 +30,13 @@ describe('chaos: exactly once under faults (real processes)', () => {
     else console.log(`kept ${tmp.dir}`);
   });
 
-  const scenario = (name: string, run: (rig: Rig) => Promise<string>) =>
+  const scenario = (name: string, run: (rig: Rig) => Promise<string>, deadLettered?: (rig: Rig) => number) =>
     it(name, async () => {
       const rig = await startRig(join(tmp.dir, name), size);
       let faults = '';
       try {
         faults = await run(rig);
-        const r = await finish(rig, name, faults, { drainTimeoutMs });
+        const r = await finish(rig, name, faults, { drainTimeoutMs, deadLettered: deadLettered && (() => deadLettered(rig)) });
         reports.push(r);
         // Lines may be missing only where the runtime deleted a file the agent had not finished
         // (and then it says so, with the bytes); otherwise nothing may be missing.
@@ -90,6 +91,21 @@ describe('chaos: exactly once under faults (real processes)', () => {
     await sleep(stall);
     rig.proxy.release();
     return `requests accepted, never answered, for ${stall / 1000} s`;
+  });
+
+  // Lines whose marker number ends in 777 are refused with 400 by the receiver, and so is
+  // every batch holding one: the agent splits the batches until only those lines are refused,
+  // and writes them to its dead-letter file. Everything else must arrive.
+  const POISON = /seq=[a-z0-9./-]+:\d*777(?!\d)/;
+  scenario('receiver refuses some batches (400)', async (rig) => {
+    rig.proxy.reject = (body) => POISON.test(body.toString('utf8'));
+    await sleep(size.writeSec * 1000);
+    return 'batches holding a poisoned line refused with 400';
+  }, (rig) => {
+    const file = join(rig.dir, 'agent-data', 'dead-letter', 'store.ndjson');
+    if (!existsSync(file)) return 0;
+    const poisoned = readFileSync(file, 'utf8').split('\n').filter((l) => POISON.test(l));
+    return new Set(poisoned.map((l) => POISON.exec(l)![0])).size;
   });
 
   scenario('everything at once', async (rig) => {

@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { agentConfigSchema } from '../../src/agent/config.js';
@@ -86,10 +87,36 @@ describe('loggy and loki sinks', () => {
     expect(await agent.metrics.total('loggy_sink_errors_total')).toBe(2);
   });
 
-  it('counts and logs a batch refused for good (400) instead of retrying forever', async () => {
+  it('splits a refused batch to isolate the bad events; only those go to the dead-letter file', async () => {
+    store = await startTestServer({ limits: { max_line_bytes: 1000 } });
+    const long = 'x'.repeat(2000);
+    agent = await agentTo({ type: 'loggy', endpoint: store.url }, ['ok 1', 'ok 2', long, 'ok 3', 'ok 4']);
+    await waitFor(async () => (await agent!.metrics.total('loggy_sink_events_total')) === 4, 5000, 'good lines delivered');
+    await waitFor(async () => (await agent!.metrics.total('loggy_dead_letter_events_total')) === 1, 5000, 'bad line dead-lettered');
+    expect((await storeLines(store.url, '{namespace="shop"}')).map((l) => l.line).sort()).toEqual(['ok 1', 'ok 2', 'ok 3', 'ok 4']);
+    expect(await agent.metrics.total('loggy_sink_rejected_events_total')).toBe(1);
+    const dir = join(tmp.dir, `run-${n - 1}`, 'data', 'dead-letter');
+    const [record] = readFileSync(join(dir, 'out.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(record).toMatchObject({ sink: 'out', status: 400, line: long, stream: 'stdout', labels: { namespace: 'shop', pod: 'web-1', container: 'nginx' } });
+    expect(String(record!.reason)).toContain('longer than 1000 bytes');
+  });
+
+  it('keeps refusals within dead_letter.max_bytes and counts what did not fit', async () => {
     const s = await scripted([[400, {}]]);
-    agent = await agentTo({ type: 'loggy', endpoint: s.url }, ['a', 'b']);
-    await waitFor(async () => (await agent!.metrics.total('loggy_sink_rejected_events_total')) === 2, 5000, 'rejected counted');
-    expect(s.hits()).toBe(1);
+    agent = await agentTo({ type: 'loggy', endpoint: s.url, dead_letter: { max_bytes: 600 } }, ['a'.repeat(200), 'b'.repeat(200), 'c'.repeat(200)]);
+    await waitFor(async () => (await agent!.metrics.total('loggy_sink_rejected_events_total')) === 3, 5000, 'all refused');
+    await waitFor(async () => (await agent!.metrics.total('loggy_dead_letter_events_total')) + (await agent!.metrics.total('loggy_dead_letter_dropped_events_total')) === 3, 5000, 'all accounted');
+    expect(await agent.metrics.total('loggy_dead_letter_events_total')).toBe(1);
+    expect(await agent.metrics.total('loggy_dead_letter_dropped_events_total')).toBe(2);
+    // Whole batch, then halves, then single events: never retried forever.
+    expect(s.hits()).toBe(5);
+  });
+
+  it('retries 401/403/404 (a token or URL to fix) instead of giving the events up', async () => {
+    const s = await scripted([[401, {}], [403, {}], [204, {}]]);
+    agent = await agentTo({ type: 'loki', endpoint: s.url }, ['a']);
+    await waitFor(async () => (await agent!.metrics.total('loggy_sink_events_total')) === 1, 10_000, 'delivered after the fix');
+    expect(await agent.metrics.total('loggy_sink_rejected_events_total')).toBe(0);
+    expect(s.hits()).toBe(3);
   });
 });

@@ -5,7 +5,9 @@ import type { ComponentContext, Sink } from '../../core/component.js';
 import { parseRfc3339Nano, nowNs } from '../../core/time.js';
 import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
-import { authHeaders, countRejected, httpSinkCommon, post, RejectedError } from '../shared/http.js';
+import { authHeaders, httpSinkCommon, post, refuse, sendSplitting } from '../shared/http.js';
+import { DeadLetterFile } from '../shared/dead-letter.js';
+import type { LogEvent } from '../../core/event.js';
 
 export const loggySinkSchema = z.strictObject({
   type: z.literal('loggy'),
@@ -25,38 +27,42 @@ type Entry = [string, string, number] | [string, string, number, Record<string, 
  */
 export class LoggySink implements Sink {
   private readonly url: string;
+  private readonly deadLetter: DeadLetterFile | null;
 
   constructor(private readonly cfg: LoggySinkConfig, private readonly ctx: ComponentContext) {
     this.url = new URL('/api/v1/push', cfg.endpoint).toString();
+    this.deadLetter = cfg.dead_letter.enabled ? new DeadLetterFile(ctx, cfg.dead_letter.max_bytes) : null;
   }
 
   async write(batches: EventBatch[]): Promise<void> {
+    const items: Item[] = [];
+    for (const b of batches) for (const ev of b.events) items.push({ b, ev });
+    await sendSplitting(items, (part) => this.send(part), (part, err) =>
+      refuse(this.ctx, this.deadLetter, part.map(({ b, ev }) => ({ labels: b.source.labels, event: ev })), err.status, err.message));
+  }
+
+  private async send(items: Item[]): Promise<void> {
     const streams = new Map<string, { labels: Record<string, string>; source: string; entries: Entry[] }>();
-    let n = 0;
-    for (const b of batches) {
-      for (const ev of b.events) {
-        const key = `${b.source.id}|${ev.stream}`;
-        let s = streams.get(key);
-        if (!s) streams.set(key, (s = { labels: { ...b.source.labels, stream: ev.stream }, source: key, entries: [] }));
-        const ts = (parseRfc3339Nano(ev.ts) ?? nowNs()).toString();
-        s.entries.push(ev.flags ? [ts, ev.line, ev.offset, { loggy_flags: flagList(ev.flags).join(',') }] : [ts, ev.line, ev.offset]);
-        n++;
-      }
+    for (const { b, ev } of items) {
+      const key = `${b.source.id}|${ev.stream}`;
+      let s = streams.get(key);
+      if (!s) streams.set(key, (s = { labels: { ...b.source.labels, stream: ev.stream }, source: key, entries: [] }));
+      const ts = (parseRfc3339Nano(ev.ts) ?? nowNs()).toString();
+      s.entries.push(ev.flags ? [ts, ev.line, ev.offset, { loggy_flags: flagList(ev.flags).join(',') }] : [ts, ev.line, ev.offset]);
     }
-    if (n === 0) return;
     const json = Buffer.from(JSON.stringify({ streams: [...streams.values()] }));
     const gzip = this.cfg.compression === 'gzip';
     const headers = { ...authHeaders(this.cfg), 'content-type': 'application/json', ...(gzip ? { 'content-encoding': 'gzip' } : {}) };
     const body = gzip ? gzipSync(json, { level: 1 }) : json;
-    try {
-      await post(this.url, body, headers, this.cfg.timeout);
-    } catch (err) {
-      if (!(err instanceof RejectedError)) throw err;
-      return countRejected(this.ctx, n, err.status, err.message);
-    }
-    this.ctx.metrics.sinkEvents.inc({ component: this.ctx.name }, n);
+    await post(this.url, body, headers, this.cfg.timeout);
+    this.ctx.metrics.sinkEvents.inc({ component: this.ctx.name }, items.length);
     this.ctx.metrics.sinkBytes.inc({ component: this.ctx.name }, body.length);
   }
 
   async stop(): Promise<void> {}
+}
+
+interface Item {
+  b: EventBatch;
+  ev: LogEvent;
 }

@@ -5,7 +5,9 @@ import { nowNs, parseRfc3339Nano } from '../../core/time.js';
 import { encodePush, type PushStream } from '../../protocols/loki/index.js';
 import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
-import { authHeaders, countRejected, httpSinkCommon, post, RejectedError } from '../shared/http.js';
+import { authHeaders, httpSinkCommon, post, RejectedError, refuse, sendSplitting } from '../shared/http.js';
+import { DeadLetterFile } from '../shared/dead-letter.js';
+import type { LogEvent } from '../../core/event.js';
 
 export const lokiSinkSchema = z.strictObject({
   type: z.literal('loki'),
@@ -24,10 +26,12 @@ export type LokiSinkConfig = z.infer<typeof lokiSinkSchema>;
 export class LokiSink implements Sink {
   private readonly url: string;
   private readonly meta: Set<string>;
+  private readonly deadLetter: DeadLetterFile | null;
 
   constructor(private readonly cfg: LokiSinkConfig, private readonly ctx: ComponentContext) {
     this.url = new URL('/loki/api/v1/push', cfg.endpoint).toString();
     this.meta = new Set(cfg.structured_metadata);
+    this.deadLetter = cfg.dead_letter.enabled ? new DeadLetterFile(ctx, cfg.dead_letter.max_bytes) : null;
   }
 
   private split(labels: Readonly<Record<string, string>>, stream: string): { labels: Record<string, string>; metadata: Record<string, string> } {
@@ -38,40 +42,42 @@ export class LokiSink implements Sink {
   }
 
   async write(batches: EventBatch[]): Promise<void> {
+    const items: Item[] = [];
+    for (const b of batches) for (const ev of b.events) items.push({ b, ev });
+    await sendSplitting(items, (part) => this.send(part), (part, err) =>
+      refuse(this.ctx, this.deadLetter, part.map(({ b, ev }) => ({ labels: b.source.labels, event: ev })), err.status, err.message));
+  }
+
+  private async send(items: Item[]): Promise<void> {
     const streams = new Map<string, PushStream & { metadata: Record<string, string> }>();
-    let n = 0;
-    for (const b of batches) {
-      for (const ev of b.events) {
-        const key = `${b.source.id}|${ev.stream}`;
-        let s = streams.get(key);
-        if (!s) {
-          const { labels, metadata } = this.split(b.source.labels, ev.stream);
-          streams.set(key, (s = { labels, metadata, entries: [] }));
-        }
-        const md = ev.flags ? { ...s.metadata, loggy_flags: flagList(ev.flags).join(',') } : s.metadata;
-        s.entries.push({ tsNs: parseRfc3339Nano(ev.ts) ?? nowNs(), line: ev.line, metadata: Object.keys(md).length ? md : undefined });
-        n++;
+    for (const { b, ev } of items) {
+      const key = `${b.source.id}|${ev.stream}`;
+      let s = streams.get(key);
+      if (!s) {
+        const { labels, metadata } = this.split(b.source.labels, ev.stream);
+        streams.set(key, (s = { labels, metadata, entries: [] }));
       }
+      const md = ev.flags ? { ...s.metadata, loggy_flags: flagList(ev.flags).join(',') } : s.metadata;
+      s.entries.push({ tsNs: parseRfc3339Nano(ev.ts) ?? nowNs(), line: ev.line, metadata: Object.keys(md).length ? md : undefined });
     }
-    if (n === 0) return;
     const compress = this.cfg.format === 'protobuf' ? 'snappy' : this.cfg.compression;
     let encoded;
     try {
       encoded = encodePush([...streams.values()], { format: this.cfg.format, compress });
     } catch (err) {
-      // A label name Loki cannot take (from a transform): no retry can fix it.
-      return countRejected(this.ctx, n, 0, (err as Error).message);
+      // A label name Loki cannot take (from a transform): no retry or split can fix it.
+      throw new RejectedError(0, (err as Error).message);
     }
     const { body, headers } = encoded;
-    try {
-      await post(this.url, body, { ...authHeaders(this.cfg), ...headers }, this.cfg.timeout);
-    } catch (err) {
-      if (!(err instanceof RejectedError)) throw err;
-      return countRejected(this.ctx, n, err.status, err.message);
-    }
-    this.ctx.metrics.sinkEvents.inc({ component: this.ctx.name }, n);
+    await post(this.url, body, { ...authHeaders(this.cfg), ...headers }, this.cfg.timeout);
+    this.ctx.metrics.sinkEvents.inc({ component: this.ctx.name }, items.length);
     this.ctx.metrics.sinkBytes.inc({ component: this.ctx.name }, body.length);
   }
 
   async stop(): Promise<void> {}
+}
+
+interface Item {
+  b: EventBatch;
+  ev: LogEvent;
 }

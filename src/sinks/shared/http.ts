@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { duration } from '../../config/schema-helpers.js';
+import { byteSize, duration } from '../../config/schema-helpers.js';
 import type { ComponentContext } from '../../core/component.js';
 import { parseRetryAfter, RetryableError } from '../../core/errors.js';
+import type { DeadEvent, DeadLetterFile } from './dead-letter.js';
 
 /** A request the receiver refused for good (4xx other than 408/429): retrying cannot help. */
 export class RejectedError extends Error {
@@ -20,6 +21,11 @@ export const httpSinkCommon = {
   headers: z.record(z.string(), z.string()).default({}),
   timeout: duration.default(30_000),
   compression: z.enum(['gzip', 'none']).default('gzip'),
+  /** Events a receiver refuses for good (400, 413, 422...) go to <data_dir>/dead-letter/<sink>.ndjson. */
+  dead_letter: z.strictObject({
+    enabled: z.boolean().default(true),
+    max_bytes: byteSize.default(64 * 1024 * 1024),
+  }).prefault({}),
 };
 
 /**
@@ -39,6 +45,9 @@ export async function post(url: string, body: Buffer, headers: Record<string, st
   const text = (await res.text().catch(() => '')).slice(0, 500);
   const msg = `POST ${url}: ${res.status} ${res.statusText}${text ? `: ${text.trim()}` : ''}`;
   if (res.status === 408 || res.status === 429 || res.status >= 500) throw new RetryableError(msg, parseRetryAfter(res.headers.get('retry-after')));
+  // Wrong token or URL: the events are fine and an operator will fix the config; giving them
+  // up would lose everything meanwhile. Retried (with backoff), loudly.
+  if (res.status === 401 || res.status === 403 || res.status === 404) throw new RetryableError(`${msg} (check the sink's endpoint and token)`);
   throw new RejectedError(res.status, msg);
 }
 
@@ -50,11 +59,31 @@ export function authHeaders(cfg: { token?: string; tenant?: string; headers: Rec
 }
 
 /**
- * A batch refused for good: retrying would block its files forever, so it is counted
- * (`loggy_sink_rejected_events_total`) and logged with the receiver's reason. Issue 4's
- * dead-letter file will keep the events themselves.
+ * Sends `items`; when the receiver refuses them for good, splits them in halves and sends each
+ * again, so that one bad event (too old, too long) does not take its whole batch down with it:
+ * only the events refused on their own reach `refused`. Retryable failures propagate (the
+ * runner retries the whole write; a receiver deduplicating by offset drops what was already in).
  */
-export function countRejected(ctx: ComponentContext, events: number, status: number, reason: string): void {
-  ctx.metrics.sinkRejected.inc({ component: ctx.name }, events);
-  ctx.log.error({ sink: ctx.name, status, events, err: reason }, 'batch refused by the receiver; dropped');
+export async function sendSplitting<T>(items: T[], send: (items: T[]) => Promise<void>, refused: (items: T[], err: RejectedError) => Promise<void>): Promise<void> {
+  if (items.length === 0) return;
+  try {
+    await send(items);
+  } catch (err) {
+    if (!(err instanceof RejectedError)) throw err;
+    if (items.length === 1 || err.status === 0) return refused(items, err);
+    const half = Math.ceil(items.length / 2);
+    await sendSplitting(items.slice(0, half), send, refused);
+    await sendSplitting(items.slice(half), send, refused);
+  }
+}
+
+/**
+ * Events refused for good: retrying would block their files forever, so they are counted
+ * (`loggy_sink_rejected_events_total`) and kept in the dead-letter file with the reason.
+ */
+export async function refuse(ctx: ComponentContext, deadLetter: DeadLetterFile | null, events: readonly DeadEvent[], status: number, reason: string): Promise<void> {
+  ctx.metrics.sinkRejected.inc({ component: ctx.name }, events.length);
+  if (deadLetter) return deadLetter.write(events, status, reason);
+  ctx.metrics.deadLetterDropped.inc({ component: ctx.name }, events.length);
+  ctx.log.error({ sink: ctx.name, status, events: events.length, err: reason }, 'batch refused by the receiver; dropped (dead_letter is disabled)');
 }
