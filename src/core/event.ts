@@ -11,6 +11,8 @@ export const EventFlags = {
   Malformed: 4,
   /** Several physical lines joined by the multiline stage. */
   Multiline: 8,
+  /** Not a line of the container: the rate limit's "N lines dropped" report. */
+  RateLimitSummary: 16,
 } as const;
 
 /**

@@ -28,6 +28,7 @@ export class AgentMetrics {
   readonly deadLetterDropped = this.counter('loggy_dead_letter_dropped_events_total', 'Refused events not kept: dead-letter file full, unwritable, or disabled', ['component']);
   readonly sinkErrors = this.counter('loggy_sink_errors_total', 'Failed sink writes (retried)', ['component']);
   readonly bufferBytes = this.gauge('loggy_buffer_bytes', 'Bytes held in a sink memory buffer', ['component']);
+  readonly rateLimited = this.counter('loggy_rate_limited_events_total', 'Events dropped by a rate_limit transform, per container', ['component', 'namespace', 'pod', 'container']);
   readonly transformDropped = this.counter('loggy_transform_dropped_total', 'Events dropped on purpose by a transform', ['component']);
 
   private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {

@@ -5,6 +5,7 @@ const flagNames: Array<[number, string]> = [
   [EventFlags.Partial, 'partial'],
   [EventFlags.Malformed, 'malformed'],
   [EventFlags.Multiline, 'multiline'],
+  [EventFlags.RateLimitSummary, 'rate_limit_summary'],
 ];
 
 export function flagList(flags: number): string[] {
