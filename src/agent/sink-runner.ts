@@ -11,13 +11,33 @@ export interface SinkRunnerOptions {
   retryMaxMs?: number;
 }
 
+/** What the topology needs of a sink's buffer (in memory, or on disk). */
+export interface SinkBuffer {
+  readonly name: string;
+  enqueue(batch: EventBatch): void;
+  readonly hasRoom: boolean;
+  waitRoom(): Promise<void>;
+  /** Resolves when everything queued so far was delivered. */
+  idle(): Promise<void>;
+  /** Stop retrying (shutdown grace expired). */
+  abandon(): void;
+  stop(): Promise<void>;
+}
+
+/** Backoff before retry `failures` (1, 2, ...): exponential, jittered on its upper half, never sooner than Retry-After. */
+export function retryDelay(failures: number, err: unknown, initialMs = 100, maxMs = 30_000): number {
+  const delay = Math.min(maxMs, initialMs * 2 ** Math.min(failures - 1, 16));
+  const asked = err instanceof RetryableError ? (err.retryAfterMs ?? 0) : 0;
+  return Math.max(asked, delay / 2 + Math.random() * (delay / 2));
+}
+
 /**
  * A sink's memory buffer and its delivery loop. The buffer is bounded in bytes: sources
  * await `waitRoom()` before reading more, so a slow sink pauses reading instead of growing
  * memory. Batches are acknowledged in the order they were queued, only after the sink's
  * write resolved; a failed write is retried with backoff, never acknowledged.
  */
-export class SinkRunner {
+export class SinkRunner implements SinkBuffer {
   private queue: EventBatch[] = [];
   private bytes = 0;
   private running = false;
@@ -84,10 +104,7 @@ export class SinkRunner {
       } catch (err) {
         failures++;
         this.metrics.sinkErrors.inc({ component: this.name });
-        const delay = Math.min(this.opts.retryMaxMs ?? 30_000, (this.opts.retryInitialMs ?? 100) * 2 ** Math.min(failures - 1, 16));
-        // Full jitter on the upper half, but never sooner than the server asked.
-        const asked = err instanceof RetryableError ? (err.retryAfterMs ?? 0) : 0;
-        const jittered = Math.max(asked, delay / 2 + Math.random() * (delay / 2));
+        const jittered = retryDelay(failures, err, this.opts.retryInitialMs, this.opts.retryMaxMs);
         this.log.warn({ sink: this.name, err: (err as Error).message, retryInMs: Math.round(jittered) }, 'sink write failed; retrying');
         await new Promise((r) => setTimeout(r, jittered));
         continue;

@@ -6,9 +6,12 @@ import { createSink } from '../sinks/index.js';
 import { createSource } from '../sources/index.js';
 import { createTransform } from '../transforms/index.js';
 import type { AgentConfig } from './config.js';
-import { SinkRunner } from './sink-runner.js';
+import { join } from 'node:path';
+import { DiskBuffer } from './disk-buffer.js';
+import { DiskSinkRunner } from './disk-sink-runner.js';
+import { SinkRunner, type SinkBuffer } from './sink-runner.js';
 
-type Consumer = { kind: 'sink'; runner: SinkRunner } | { kind: 'transform'; name: string; transform: Transform };
+type Consumer = { kind: 'sink'; runner: SinkBuffer } | { kind: 'transform'; name: string; transform: Transform };
 
 export interface TopologyOptions {
   log: Logger;
@@ -23,10 +26,10 @@ export interface TopologyOptions {
  */
 export class Topology {
   private readonly sources = new Map<string, Source>();
-  private readonly sinks = new Map<string, SinkRunner>();
+  private readonly sinks = new Map<string, SinkBuffer>();
   private readonly consumers = new Map<string, Consumer[]>();
   /** Sink runners reachable from each component: whose room a source waits for. */
-  private readonly reach = new Map<string, SinkRunner[]>();
+  private readonly reach = new Map<string, SinkBuffer[]>();
 
   constructor(private readonly config: AgentConfig, private readonly opts: TopologyOptions) {}
 
@@ -35,7 +38,16 @@ export class Topology {
     const base = (name: string) => ({ name, dataDir: this.config.data_dir, log: log.child({ component: name }), metrics });
     for (const [name, cfg] of Object.entries(this.config.sinks)) {
       const sink = createSink(cfg, base(name));
-      this.sinks.set(name, new SinkRunner(name, sink, { maxBytes: cfg.buffer_max_bytes, batchMaxEvents: cfg.batch_max_events }, log, metrics));
+      const disk = cfg.disk_buffer;
+      if (disk) {
+        const buffer = await DiskBuffer.open({
+          dir: join(this.config.data_dir, 'buffer', name), maxBytes: disk.max_bytes, segmentBytes: disk.segment_bytes,
+          fsync: disk.fsync, fsyncIntervalMs: disk.fsync_interval,
+        });
+        this.sinks.set(name, new DiskSinkRunner(name, sink, buffer, { memoryBytes: cfg.buffer_max_bytes, batchMaxEvents: cfg.batch_max_events, whenFull: disk.when_full }, log, metrics));
+      } else {
+        this.sinks.set(name, new SinkRunner(name, sink, { maxBytes: cfg.buffer_max_bytes, batchMaxEvents: cfg.batch_max_events }, log, metrics));
+      }
       for (const input of cfg.inputs) this.addConsumer(input, { kind: 'sink', runner: this.sinks.get(name)! });
     }
     for (const [name, cfg] of Object.entries(this.config.transforms)) {
@@ -59,10 +71,10 @@ export class Topology {
     this.consumers.set(input, list);
   }
 
-  private reachable(name: string, seen = new Set<string>()): SinkRunner[] {
+  private reachable(name: string, seen = new Set<string>()): SinkBuffer[] {
     const cached = this.reach.get(name);
     if (cached) return cached;
-    const out = new Set<SinkRunner>();
+    const out = new Set<SinkBuffer>();
     seen.add(name);
     for (const c of this.consumers.get(name) ?? []) {
       if (c.kind === 'sink') out.add(c.runner);
@@ -89,8 +101,13 @@ export class Topology {
   }
 
   private async waitForRoom(source: string): Promise<void> {
-    for (const r of this.reachable(source)) while (!r.hasRoom) await r.waitRoom();
+    // A stop must not wait for room that a dead receiver will never make.
+    for (const r of this.reachable(source)) while (!r.hasRoom && !this.stopping) await Promise.race([r.waitRoom(), this.stopped]);
   }
+
+  private stopping = false;
+  private signalStop: () => void = () => undefined;
+  private readonly stopped = new Promise<void>((r) => { this.signalStop = r; });
 
   async start(): Promise<void> {
     for (const s of this.sources.values()) await s.start();
@@ -107,6 +124,8 @@ export class Topology {
    * then persist checkpoints (which cover only what was acknowledged).
    */
   async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    this.signalStop();
     await Promise.all([...this.sources.values()].map((s) => s.stop()));
     const idle = Promise.all([...this.sinks.values()].map((r) => r.idle()));
     let timer: NodeJS.Timeout | undefined;

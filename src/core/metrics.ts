@@ -27,6 +27,9 @@ export class AgentMetrics {
   readonly deadLettered = this.counter('loggy_dead_letter_events_total', 'Events refused for good by a receiver and written to the dead-letter file', ['component']);
   readonly deadLetterDropped = this.counter('loggy_dead_letter_dropped_events_total', 'Refused events not kept: dead-letter file full, unwritable, or disabled', ['component']);
   readonly sinkErrors = this.counter('loggy_sink_errors_total', 'Failed sink writes (retried)', ['component']);
+  readonly diskBufferBytes = this.gauge('loggy_disk_buffer_bytes', 'Bytes in a sink disk buffer, not yet delivered', ['component']);
+  readonly diskBufferDropped = this.counter('loggy_disk_buffer_dropped_events_total', 'Events dropped from a full disk buffer (when_full: drop_oldest)', ['component']);
+  readonly diskBufferCorrupt = this.counter('loggy_disk_buffer_corrupt_records_total', 'Disk buffer records that could not be read back (torn by a crash) and were skipped', ['component']);
   readonly bufferBytes = this.gauge('loggy_buffer_bytes', 'Bytes held in a sink memory buffer', ['component']);
   readonly rateLimited = this.counter('loggy_rate_limited_events_total', 'Events dropped by a rate_limit transform, per container', ['component', 'namespace', 'pod', 'container']);
   readonly transformDropped = this.counter('loggy_transform_dropped_total', 'Events dropped on purpose by a transform', ['component']);

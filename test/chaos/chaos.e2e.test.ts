@@ -30,9 +30,9 @@ describe('chaos: exactly once under faults (real processes)', () => {
     else console.log(`kept ${tmp.dir}`);
   });
 
-  const scenario = (name: string, run: (rig: Rig) => Promise<string>, deadLettered?: (rig: Rig) => number) =>
+  const scenario = (name: string, run: (rig: Rig) => Promise<string>, deadLettered?: (rig: Rig) => number, sinkExtra: string[] = []) =>
     it(name, async () => {
-      const rig = await startRig(join(tmp.dir, name), size);
+      const rig = await startRig(join(tmp.dir, name), size, sinkExtra);
       let faults = '';
       try {
         faults = await run(rig);
@@ -107,6 +107,31 @@ describe('chaos: exactly once under faults (real processes)', () => {
     const poisoned = readFileSync(file, 'utf8').split('\n').filter((l) => POISON.test(l));
     return new Set(poisoned.map((l) => POISON.exec(l)![0])).size;
   });
+
+  // With a disk buffer, what was read is safe on the agent's disk: the agent may die during
+  // the outage and the runtime may rotate the files away.
+  scenario('store down, agent SIGKILLed twice, disk buffer', async (rig) => {
+    const down = full ? 60_000 : 5_000;
+    await sleep(1000);
+    await rig.store.stop('SIGTERM');
+    for (let i = 0; i < 2; i++) {
+      await sleep(down / 3);
+      await rig.agent.kill('SIGKILL');
+      rig.agent.start();
+    }
+    await sleep(down / 3);
+    await rig.store.start();
+    return `store stopped for ${down / 1000} s, 2 agent SIGKILLs meanwhile`;
+  }, undefined, ['    disk_buffer:', `      max_bytes: ${full ? '512MiB' : '64MiB'}`]);
+
+  scenario('disk buffer full (when_full: block)', async (rig) => {
+    const down = full ? 30_000 : 4_000;
+    await sleep(1000);
+    await rig.store.stop('SIGTERM');
+    await sleep(down);
+    await rig.store.start();
+    return `store stopped for ${down / 1000} s with a ${full ? '4' : '1'} MiB disk buffer`;
+  }, undefined, ['    disk_buffer:', `      max_bytes: ${full ? '4MiB' : '1MiB'}`, '      segment_bytes: 256KiB', '      when_full: block']);
 
   scenario('everything at once', async (rig) => {
     await sleep(1000);

@@ -114,7 +114,7 @@ export class Store {
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, 'server.yaml'), [
       `listen: 127.0.0.1:${port}`,
-      `data_dir: ${join(dir, 'data')}`,
+      `data_dir: ${JSON.stringify(join(dir, 'data'))}`,
       'log_level: warn',
       'limits:',
       '  max_query_lines: 2000000',
@@ -216,13 +216,13 @@ export async function startRig(dir: string, size: ChaosSize, agentExtra: string[
   const manifest = join(dir, 'manifest.json');
   const cfg = join(dir, 'agent.yaml');
   writeFileSync(cfg, [
-    `data_dir: ${join(dir, 'agent-data')}`,
+    `data_dir: ${JSON.stringify(join(dir, 'agent-data'))}`,
     'log_level: info',
     'shutdown_grace: 20s',
     'sources:',
     '  node:',
     '    type: kubernetes_logs',
-    `    root: ${root}`,
+    `    root: ${JSON.stringify(root)}`,
     '    poll_interval: 100ms',
     '    rotate_wait: 1s',
     '    checkpoint_interval: 200ms',

@@ -37,6 +37,15 @@ describe('native push', () => {
     expect(await lines(server.url)).toEqual(['line 1', 'line 2', 'line 3', 'line 4']);
   });
 
+  it('drops a replay that arrives in the same request as its original (an agent disk buffer re-sending)', async () => {
+    server = await startTestServer();
+    const t = nsNow();
+    const e = (i: number): [string, string, number] => [(t + BigInt(i)).toString(), `line ${i}`, i * 10];
+    const r = await postBody(`${server.url}/api/v1/push`, native([e(1), e(2), e(3), e(2), e(3), e(4)]), json);
+    expect(JSON.parse(r.text)).toEqual({ accepted: 4, duplicates: 2 });
+    expect(await lines(server.url)).toEqual(['line 1', 'line 2', 'line 3', 'line 4']);
+  });
+
   it('keeps watermarks per source: another file with the same offsets is not a replay', async () => {
     server = await startTestServer();
     const t = nsNow().toString();

@@ -126,11 +126,14 @@ export class IngestWriter {
         let high = raised.get(s.source ?? '') ?? floor;
         for (const e of s.entries) {
           if (s.source !== undefined && e.offset !== undefined) {
-            if (e.offset <= floor) {
+            // Offsets rise per source: one at or below the highest seen so far (committed, or
+            // earlier in this request — a replay can arrive together with the original, e.g.
+            // from an agent's disk buffer) is a replay.
+            if (e.offset <= high) {
               duplicates++;
               continue;
             }
-            if (e.offset > high) high = e.offset;
+            high = e.offset;
           }
           const metadata = detect ? withDetectedLevel(e.line, s.labels, e.metadata) : e.metadata;
           rows.push({ tsNs: e.tsNs, labels: s.labels, line: e.line, metadata });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { byteSize } from '../../config/schema-helpers.js';
+import { byteSize, duration } from '../../config/schema-helpers.js';
 
 /** Keys every sink accepts, besides its own. */
 export const sinkCommon = {
@@ -13,4 +13,18 @@ export const sinkCommon = {
   buffer_max_bytes: byteSize.default(1024 * 1024),
   /** Events coalesced into one write. */
   batch_max_events: z.number().int().positive().default(2000),
+  /**
+   * A disk buffer in front of the sink (off unless given): batches are acknowledged to the
+   * sources once on disk, so an outage of the receiver fills this disk instead of pausing
+   * the sources (and the other sinks), and an agent restart replays it.
+   */
+  disk_buffer: z.strictObject({
+    max_bytes: byteSize.default(256 * 1024 * 1024),
+    /** block: sources wait while it is full; drop_oldest: the oldest segment goes (counted). */
+    when_full: z.enum(['block', 'drop_oldest']).default('block'),
+    /** always: fsync before acknowledging (survives power loss); interval: every fsync_interval (survives a crash of the agent); never. */
+    fsync: z.enum(['always', 'interval', 'never']).default('interval'),
+    fsync_interval: duration.default(1000),
+    segment_bytes: byteSize.default(8 * 1024 * 1024),
+  }).optional(),
 };
