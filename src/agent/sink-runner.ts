@@ -6,6 +6,8 @@ import type { AgentMetrics } from '../core/metrics.js';
 
 export interface SinkRunnerOptions {
   maxBytes: number;
+  /** drop_newest: when full, new batches are counted and acknowledged instead of queued. */
+  whenFull?: 'block' | 'drop_newest';
   batchMaxEvents: number;
   retryInitialMs?: number;
   retryMaxMs?: number;
@@ -54,14 +56,24 @@ export class SinkRunner implements SinkBuffer {
   ) {}
 
   enqueue(batch: EventBatch): void {
+    if (this.opts.whenFull === 'drop_newest' && this.bytes >= this.opts.maxBytes) {
+      this.metrics.bufferDropped.inc({ component: this.name }, batch.events.length);
+      if (!this.warned) this.log.error({ sink: this.name, maxBytes: this.opts.maxBytes }, 'sink buffer full: dropping new events (when_full: drop_newest)');
+      this.warned = true;
+      batch.ack();
+      return;
+    }
+    this.warned = false;
     this.queue.push(batch);
     this.bytes += batch.bytes;
     this.metrics.bufferBytes.set({ component: this.name }, this.bytes);
     if (!this.running) void this.run();
   }
 
+  private warned = false;
+
   get hasRoom(): boolean {
-    return this.bytes < this.opts.maxBytes || this.abandoned;
+    return this.bytes < this.opts.maxBytes || this.abandoned || this.opts.whenFull === 'drop_newest';
   }
 
   waitRoom(): Promise<void> {

@@ -46,7 +46,7 @@ export class Topology {
         });
         this.sinks.set(name, new DiskSinkRunner(name, sink, buffer, { memoryBytes: cfg.buffer_max_bytes, batchMaxEvents: cfg.batch_max_events, whenFull: disk.when_full }, log, metrics));
       } else {
-        this.sinks.set(name, new SinkRunner(name, sink, { maxBytes: cfg.buffer_max_bytes, batchMaxEvents: cfg.batch_max_events }, log, metrics));
+        this.sinks.set(name, new SinkRunner(name, sink, { maxBytes: cfg.buffer_max_bytes, batchMaxEvents: cfg.batch_max_events, whenFull: cfg.when_full }, log, metrics));
       }
       for (const input of cfg.inputs) this.addConsumer(input, { kind: 'sink', runner: this.sinks.get(name)! });
     }

@@ -30,6 +30,7 @@ export class AgentMetrics {
   readonly diskBufferBytes = this.gauge('loggy_disk_buffer_bytes', 'Bytes in a sink disk buffer, not yet delivered', ['component']);
   readonly diskBufferDropped = this.counter('loggy_disk_buffer_dropped_events_total', 'Events dropped from a full disk buffer (when_full: drop_oldest)', ['component']);
   readonly diskBufferCorrupt = this.counter('loggy_disk_buffer_corrupt_records_total', 'Disk buffer records that could not be read back (torn by a crash) and were skipped', ['component']);
+  readonly bufferDropped = this.counter('loggy_buffer_dropped_events_total', 'Events a sink dropped because its memory buffer was full (when_full: drop_newest)', ['component']);
   readonly bufferBytes = this.gauge('loggy_buffer_bytes', 'Bytes held in a sink memory buffer', ['component']);
   readonly rateLimited = this.counter('loggy_rate_limited_events_total', 'Events dropped by a rate_limit transform, per container', ['component', 'namespace', 'pod', 'container']);
   readonly transformDropped = this.counter('loggy_transform_dropped_total', 'Events dropped on purpose by a transform', ['component']);

@@ -42,6 +42,29 @@ describe('topology', () => {
     expect(checkpointOffsets(dataDir).every((o) => o === 0)).toBe(true);
   });
 
+  it('with when_full: drop_newest, a failing sink gives up new events (counted) instead of stalling the others', async () => {
+    const root = join(tmp.dir, 'dropnew');
+    const good = join(tmp.dir, 'dropnew-good.ndjson');
+    const broken = join(tmp.dir, 'dropnew-broken');
+    mkdirSync(broken);
+    append(podLog(root, 'default', 'busy', 'app'), Array.from({ length: 3000 }, (_, i) => cri(`line ${i} ${'x'.repeat(200)}`)).join(''));
+    const cfg = agentConfigSchema.parse({
+      data_dir: join(tmp.dir, 'dropnew-data'), shutdown_grace: 300,
+      sources: { node: { type: 'kubernetes_logs', root, read_chunk_bytes: '16KiB' } },
+      sinks: {
+        good: { type: 'file', inputs: ['node'], path: good },
+        broken: { type: 'file', inputs: ['node'], path: broken, buffer_max_bytes: '64KiB', when_full: 'drop_newest' },
+      },
+    });
+    const agent = await startAgent(cfg, { log: silentLogger });
+    try {
+      await waitFor(() => readOut(good).length === 3000, 10_000, 'every line in the good sink');
+      expect(await agent.metrics.total('loggy_buffer_dropped_events_total')).toBeGreaterThan(0);
+    } finally {
+      await agent.stop();
+    }
+  });
+
   it('routes through a filter transform, counts what it drops and still checkpoints past it', async () => {
     const root = join(tmp.dir, 'filter');
     const dataDir = join(tmp.dir, 'filter-data');

@@ -11,6 +11,12 @@ export const sinkCommon = {
    * get promoted and inflate the heap; 1 MiB measured as fast as 8 MiB and ~100 MiB smaller.
    */
   buffer_max_bytes: byteSize.default(1024 * 1024),
+  /**
+   * When the memory buffer is full: block (the sources feeding this sink wait, and so do their
+   * other sinks), or drop_newest (this sink gives up new batches, counted, and the others go on).
+   * With a disk_buffer, the disk buffer's own when_full applies instead.
+   */
+  when_full: z.enum(['block', 'drop_newest']).default('block'),
   /** Events coalesced into one write. */
   batch_max_events: z.number().int().positive().default(2000),
   /**
