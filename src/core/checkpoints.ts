@@ -26,6 +26,9 @@ export interface FileCheckpoint {
   size?: number;
   /** The stream labels of the file, to recover it from its compressed copy after a rotation. */
   labels?: Record<string, string>;
+  /** A copytruncate copy names its events' source after the file it was copied from. */
+  sourceDev?: number;
+  sourceIno?: number;
 }
 
 interface CheckpointFile {

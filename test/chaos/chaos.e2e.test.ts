@@ -30,9 +30,9 @@ describe('chaos: exactly once under faults (real processes)', () => {
     else console.log(`kept ${tmp.dir}`);
   });
 
-  const scenario = (name: string, run: (rig: Rig) => Promise<string>, deadLettered?: (rig: Rig) => number, sinkExtra: string[] = []) =>
+  const scenario = (name: string, run: (rig: Rig) => Promise<string>, deadLettered?: (rig: Rig) => number, sinkExtra: string[] = [], copytruncatePods = 0) =>
     it(name, async () => {
-      const rig = await startRig(join(tmp.dir, name), size, sinkExtra);
+      const rig = await startRig(join(tmp.dir, name), size, sinkExtra, { copytruncatePods });
       let faults = '';
       try {
         faults = await run(rig);
@@ -47,6 +47,7 @@ describe('chaos: exactly once under faults (real processes)', () => {
         expect(r.peakAgentRssMiB).toBeLessThan(RSS_LIMIT_MIB);
       } finally {
         rig.sim.child.kill('SIGKILL');
+        rig.copytruncate?.sim.child.kill('SIGKILL');
         rig.agent.proc?.child.kill('SIGKILL');
         await rig.store.stop('SIGKILL');
         await rig.proxy.close();
@@ -132,6 +133,18 @@ describe('chaos: exactly once under faults (real processes)', () => {
     await rig.store.start();
     return `store stopped for ${down / 1000} s with a ${full ? '4' : '1'} MiB disk buffer`;
   }, undefined, ['    disk_buffer:', `      max_bytes: ${full ? '4MiB' : '1MiB'}`, '      segment_bytes: 256KiB', '      when_full: block']);
+
+  // Some containers' files rotate by copy + truncate (logrotate's copytruncate), the agent
+  // being SIGKILLed meanwhile.
+  scenario('copytruncate on some containers, agent SIGKILLs', async (rig) => {
+    const kills = full ? 10 : 3;
+    for (let i = 0; i < kills; i++) {
+      await sleep((size.writeSec * 1000 * 0.8) / kills);
+      await rig.agent.kill('SIGKILL');
+      rig.agent.start();
+    }
+    return `${kills} agent SIGKILLs, ${full ? 12 : 4} pods rotated by copytruncate`;
+  }, undefined, [], full ? 12 : 4);
 
   scenario('everything at once', async (rig) => {
     await sleep(1000);

@@ -198,6 +198,8 @@ export interface Rig {
   dir: string;
   root: string;
   manifest: string;
+  /** A second node tree whose files rotate by copytruncate (its counter pod is not collected). */
+  copytruncate?: { sim: Proc; manifest: string };
   store: Store;
   proxy: FaultProxy;
   agent: Agent;
@@ -206,7 +208,7 @@ export interface Rig {
 }
 
 /** Builds and starts simulator, store, proxy and agent for one scenario. */
-export async function startRig(dir: string, size: ChaosSize, agentExtra: string[] = []): Promise<Rig> {
+export async function startRig(dir: string, size: ChaosSize, agentExtra: string[] = [], opts: { copytruncatePods?: number } = {}): Promise<Rig> {
   const base = 21000 + Math.floor(Math.random() * 20000);
   const store = new Store(join(dir, 'store'), base);
   await store.start();
@@ -226,10 +228,19 @@ export async function startRig(dir: string, size: ChaosSize, agentExtra: string[
     '    poll_interval: 100ms',
     '    rotate_wait: 1s',
     '    checkpoint_interval: 200ms',
+    ...(opts.copytruncatePods ? [
+      '  ct:',
+      '    type: kubernetes_logs',
+      `    root: ${JSON.stringify(join(dir, 'node-ct'))}`,
+      '    poll_interval: 100ms',
+      '    rotate_wait: 1s',
+      '    checkpoint_interval: 200ms',
+      '    exclude: { pods: [counter] }',
+    ] : []),
     'sinks:',
     '  store:',
     '    type: loggy',
-    '    inputs: [node]',
+    `    inputs: [node${opts.copytruncatePods ? ', ct' : ''}]`,
     `    endpoint: http://127.0.0.1:${base + 1}`,
     '    timeout: 2s',
     ...agentExtra,
@@ -237,13 +248,23 @@ export async function startRig(dir: string, size: ChaosSize, agentExtra: string[
   ].join('\n'));
   const agent = new Agent(cfg);
   agent.start();
+  let copytruncate: Rig['copytruncate'];
   // The agent first, as on a node: the simulator rotates and compresses its first files within
   // a second, and history compressed before an agent ever ran is not collected.
   await waitFor(() => agent.proc!.stderr().includes('kubernetes_logs started'), 20_000, 'agent start');
   const startedNs = BigInt(Date.now()) * 1_000_000n;
   const sim = loggy(['simulate', '--root', root, '--pods', String(size.pods), '--seed', '11', '--rate', String(size.rate), '--format', 'mixed',
     '--rotate-bytes', size.rotateBytes, '--keep-files', String(size.keepFiles), '--manifest', manifest, '--duration', String(size.writeSec), '--quiet']);
-  return { dir, root, manifest, store, proxy, agent, sim, startedNs };
+  if (opts.copytruncatePods) {
+    const ctManifest = join(dir, 'manifest-ct.json');
+    copytruncate = {
+      manifest: ctManifest,
+      sim: loggy(['simulate', '--root', join(dir, 'node-ct'), '--pods', String(opts.copytruncatePods), '--seed', '12', '--rate', String(Math.round(size.rate / 4)),
+        '--format', 'cri', '--rotate-bytes', size.rotateBytes, '--keep-files', String(size.keepFiles), '--copytruncate', '--manifest', ctManifest,
+        '--duration', String(size.writeSec), '--quiet']),
+    };
+  }
+  return { dir, root, manifest, store, proxy, agent, sim, startedNs, copytruncate };
 }
 
 /** Every marker the store holds, paging through time windows. */
@@ -278,6 +299,17 @@ export async function finish(rig: Rig, scenario: string, faults: string, opts: {
   rig.proxy.release();
   if (!rig.store.proc) await rig.store.start();
   const m = JSON.parse(readFileSync(rig.manifest, 'utf8')) as SimManifest;
+  if (rig.copytruncate) {
+    const ctExit = await rig.copytruncate.sim.exited;
+    if (ctExit.code !== 0) throw new Error(`copytruncate simulator failed: ${rig.copytruncate.sim.stderr().slice(-2000)}`);
+    const ct = JSON.parse(readFileSync(rig.copytruncate.manifest, 'utf8')) as SimManifest;
+    for (const [key, c] of Object.entries(ct.containers)) {
+      if (key === 'default/counter/counter') continue; // not collected (its key is the main tree's counter too)
+      if (m.containers[key]) throw new Error(`both trees have a container ${key}`);
+      m.containers[key] = c;
+      m.total += c.lines;
+    }
+  }
   const t0 = Date.now();
   let markers = new Map<string, number>();
   const dead = opts.deadLettered ?? (() => 0);

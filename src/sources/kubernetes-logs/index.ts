@@ -53,6 +53,8 @@ export class KubernetesLogsSource implements Source {
   private loaded: 'fresh' | 'loaded' | 'corrupt' = 'fresh';
   /** When each file (device:inode) was last seen on disk: checkpoints of vanished files go. */
   private readonly lastSeen = new Map<string, number>();
+  /** Fingerprints of content a copytruncate copy took over (its original needs no orphan checkpoint). */
+  private readonly claimed = new Set<string>();
   /** Vanished files whose compressed copy was looked for (once per file per run). */
   private readonly copyLookedFor = new Set<string>();
   private readonly copies = new CompressedCopies(COPY_MAX_BYTES);
@@ -318,14 +320,15 @@ export class KubernetesLogsSource implements Source {
     } else if (this.startAtEnd && !this.initialScanDone) {
       start = { offset: take.size, stdout: take.size, stderr: take.size };
     }
-    this.startTailer(c, key, st.dev, st.ino, fh, start, fp);
+    const identity = cp?.sourceDev !== undefined && cp.sourceIno !== undefined ? { dev: cp.sourceDev, ino: cp.sourceIno } : undefined;
+    this.startTailer(c, key, st.dev, st.ino, fh, start, fp, false, identity);
   }
 
   /** `fromCopy`: reading a compressed copy; the path belongs to a newer file now, so watch events are not routed here. */
-  private startTailer(c: Candidate, key: string, dev: number, ino: number, fh: LogFile, start: StartPosition, fp: Fingerprint | null, fromCopy = false): void {
+  private startTailer(c: Candidate, key: string, dev: number, ino: number, fh: LogFile, start: StartPosition, fp: Fingerprint | null, fromCopy = false, identity?: { dev: number; ino: number }): void {
     const labels: Labels = stripEmpty({ ...c.labels });
     const tailer = new Tailer({
-      path: c.path, fh, dev, ino, fp, labels, start, key,
+      path: c.path, fh, dev, ino, fp, labels, start, key, identity,
       framer: this.framer, slots: this.slots, checkpoints: this.checkpoints, ctx: this.ctx,
       pollMs: this.cfg.poll_interval, rotateWaitMs: this.cfg.rotate_wait, rotated: c.rotated,
       onClosed: (t) => {
@@ -360,7 +363,8 @@ export class KubernetesLogsSource implements Source {
         this.checkpoints.delete(key);
         // The file it was written for is gone; keep its checkpoint under its own name, so its
         // compressed copy is still read, or its unread bytes counted (forgetVanished).
-        if ((cp.size ?? cp.offset) > cp.offset) this.checkpoints.set(`${key}#${cp.fp}`, cp);
+        // (A copytruncate copy may also still turn up and continue from it.)
+        if (!this.claimed.has(cp.fp)) this.checkpoints.set(`${key}#${cp.fp}`, cp);
         cp = undefined;
       }
     }
@@ -368,12 +372,38 @@ export class KubernetesLogsSource implements Source {
     // A rotated file is read when it was not finished: its checkpoint stops short of its end,
     // or it has none because it was created and rotated while we were not looking.
     if (cp) return cp.offset < st.size ? { size: st.size } : null;
+    // A copy of a file we know (copytruncate): same first line as another file's checkpoint.
+    // It continues that content, so it is read from where that checkpoint stops, as that
+    // file's source; its own checkpoint takes over.
+    const copyOf = await this.copiedFrom(fh, key);
+    if (copyOf) {
+      if (copyOf.key.includes('#')) this.checkpoints.delete(copyOf.key);
+      this.claimed.add(copyOf.cp.fp);
+      this.checkpoints.set(key, { ...copyOf.cp, path: c.path, dev, ino, updated: Date.now(), sourceDev: copyOf.identity.dev, sourceIno: copyOf.identity.ino });
+      return copyOf.cp.offset < st.size ? { size: st.size } : null;
+    }
     if (this.initialScanDone || this.loaded === 'loaded' || !this.startAtEnd) return { size: st.size };
     // First start with read_from: end: rotated files are history from before the agent; mark
     // them done so a later restart does not mistake them for files rotated while it was down.
     const fp = await fingerprint(fh);
     if (fp) this.checkpoints.set(key, { path: c.path, dev, ino, fp: fp.fp, fpLen: fp.len, offset: st.size, stdout: st.size, stderr: st.size, updated: Date.now() });
     return null;
+  }
+
+  /** The checkpoint (of another file, or kept for the content of a truncated one) this file is a copy of. */
+  private async copiedFrom(fh: FileHandle, key: string): Promise<{ key: string; cp: FileCheckpoint; identity: { dev: number; ino: number } } | null> {
+    const fp = await fingerprint(fh);
+    if (!fp) return null;
+    let best: { key: string; cp: FileCheckpoint } | null = null;
+    for (const [k, cp] of this.checkpoints.all()) {
+      if (k === key || cp.fp !== fp.fp || cp.fpLen !== fp.len) continue;
+      if (!best || cp.offset > best.cp.offset) best = { key: k, cp };
+    }
+    if (!best) return null;
+    const m = /^(\d+):(\d+)/.exec(best.key);
+    if (!m) return null;
+    const identity = best.cp.sourceDev !== undefined && best.cp.sourceIno !== undefined ? { dev: best.cp.sourceDev, ino: best.cp.sourceIno } : { dev: Number(m[1]), ino: Number(m[2]) };
+    return { ...best, identity };
   }
 
   /** With exitWhenDrained: every file known at start read to its end. */

@@ -39,6 +39,12 @@ export interface TailerOptions {
   onClosed: (t: Tailer) => void;
   /** Checkpoint key, when not `dev:ino` (an older file whose inode a newer one now has). */
   key?: string;
+  /**
+   * Device and inode to name the events' source by, when not this file's: a copytruncate copy
+   * carries on the original's content, so it keeps the original's source id (and the store's
+   * replay watermark for it).
+   */
+  identity?: { dev: number; ino: number };
 }
 
 interface Pending {
@@ -174,7 +180,7 @@ export class Tailer {
     const { offset, stdout, stderr } = this.o.start;
     this.o.checkpoints.set(this.key, {
       path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
-      offset, stdout, stderr, updated: Date.now(), labels: { ...this.o.labels },
+      offset, stdout, stderr, updated: Date.now(), labels: { ...this.o.labels }, ...this.identityFields(),
     });
   }
 
@@ -203,6 +209,11 @@ export class Tailer {
     if (st.size >= this.offset) return false;
     this.o.ctx.metrics.truncations.inc({ component: this.o.ctx.name });
     this.o.ctx.log.warn({ path: this.o.path, size: st.size, offset: this.offset }, 'file truncated under the read offset (copytruncate); reading from the start');
+    // The old content lives on in the copy (a rotated sibling with the same first line): keep
+    // what was acknowledged of it under its own name, so the copy is read from there on, as
+    // the same source (see KubernetesLogsSource.decide), or its unread bytes counted.
+    const cp = this.o.checkpoints.get(this.key);
+    if (cp && this.fp && cp.fp === this.fp.fp) this.o.checkpoints.set(`${this.key}#${cp.fp}`, { ...cp, size: Math.max(cp.size ?? 0, this.offset) });
     this.offset = 0;
     this.generation++;
     this.framer.reset(0);
@@ -273,11 +284,16 @@ export class Tailer {
     this.counted.partialFlushed = s.partialFlushed;
   }
 
+  private identityFields(): { sourceDev?: number; sourceIno?: number } {
+    return this.o.identity ? { sourceDev: this.o.identity.dev, sourceIno: this.o.identity.ino } : {};
+  }
+
   private async makeSource(): Promise<EventSource> {
     if (!this.fp) this.fp = await fingerprint(this.o.fh);
     // Events exist, so a first line exists; the fallback only covers a file truncated meanwhile.
     const fp = this.fp ?? { fp: 'none', len: 0 };
-    this.source = makeSource(`${this.o.dev}:${this.o.ino}:${fp.fp}`, this.o.ctx.name, this.o.labels);
+    const id = this.o.identity ?? this.o;
+    this.source = makeSource(`${id.dev}:${id.ino}:${fp.fp}`, this.o.ctx.name, this.o.labels);
     return this.source;
   }
 
@@ -290,7 +306,7 @@ export class Tailer {
     this.o.checkpoints.set(this.key, {
       path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
       offset: last.snap.offset, stdout: last.snap.stdout, stderr: last.snap.stderr, updated: Date.now(),
-      size: Math.max(this.o.checkpoints.get(this.key)?.size ?? 0, last.snap.offset), labels: { ...this.o.labels },
+      size: Math.max(this.o.checkpoints.get(this.key)?.size ?? 0, last.snap.offset), labels: { ...this.o.labels }, ...this.identityFields(),
     });
   }
 

@@ -158,6 +158,41 @@ describe('rotation', () => {
   });
 });
 
+describe('copytruncate copies', () => {
+  it('reads the copy of a truncated file from where its original stopped, without duplicates', async () => {
+    const p = podLog(root, 'default', 'ctcopy', 'app');
+    append(p, cri('one') + cri('two'));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('two'), 'first lines');
+    await new Promise((r) => setTimeout(r, 300)); // acknowledged and checkpointed
+    // A line the agent may not have read yet, then copy + truncate, then the new content.
+    append(p, cri('three'));
+    copyFileSync(p, `${p}.20261122-110000`);
+    truncateSync(p, 0);
+    append(p, cri('four'));
+    await until(() => lines().includes('four') && lines().includes('three'), 'all lines', 8000);
+    await new Promise((r) => setTimeout(r, 1500)); // rescans see the copy
+    expect(lines().sort()).toEqual(['four', 'one', 'three', 'two']);
+  });
+
+  it('after a restart, a copy made while the agent was down continues from the checkpoint', async () => {
+    const p = podLog(root, 'default', 'ctdown', 'app');
+    append(p, cri('a1') + cri('a2'));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('a2'), 'first lines');
+    await agent.stop();
+    agent = null;
+    append(p, cri('a3 while down'));
+    copyFileSync(p, `${p}.20261122-110000`);
+    truncateSync(p, 0);
+    append(p, cri('a4 new content'));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('a4 new content') && lines().includes('a3 while down'), 'all lines', 8000);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(lines().sort()).toEqual(['a1', 'a2', 'a3 while down', 'a4 new content']);
+  });
+});
+
 describe('checkpoints', () => {
   const cpFile = () => join(dataDir, 'checkpoints', 'node.json');
 
