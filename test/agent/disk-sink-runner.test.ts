@@ -27,6 +27,15 @@ function config(root: string, dataDir: string, port: number, disk: Record<string
   });
 }
 
+/** An agent over one 5,000-line file, its store down, with a 64 KiB disk buffer. */
+async function bigFileAgent(name: string, whenFull: 'block' | 'drop_oldest'): Promise<RunningAgent> {
+  const dir = join(tmp.dir, name);
+  const root = join(dir, 'node');
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  append(podLog(root, 'shop', 'big', 'app'), Array.from({ length: 5000 }, (_, i) => cri(`payload ${i} ${'z'.repeat(100)}`)).join(''));
+  return startAgent(config(root, join(dir, 'data'), port, { max_bytes: '64KiB', segment_bytes: '16KiB', when_full: whenFull, fsync: 'never' }), { log: silentLogger });
+}
+
 async function storedLines(url: string): Promise<string[]> {
   const res = await fetch(`${url}/loki/api/v1/query_range?query=${encodeURIComponent('{namespace="shop"}')}&start=1795300000000000000&end=1795400000000000000&limit=1000&direction=forward`);
   const body = (await res.json()) as { data: { result: Array<{ values: Array<[string, string]> }> } };
@@ -60,13 +69,7 @@ describe('disk buffer in front of a sink', () => {
   });
 
   it('with when_full: block, pauses reading when the disk buffer is full instead of growing', async () => {
-    const dir = join(tmp.dir, 'full');
-    const root = join(dir, 'node');
-    const dataDir = join(dir, 'data');
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const p = podLog(root, 'shop', 'big', 'app');
-    append(p, Array.from({ length: 5000 }, (_, i) => cri(`payload ${i} ${'z'.repeat(100)}`)).join(''));
-    agent = await startAgent(config(root, dataDir, port, { max_bytes: '64KiB', segment_bytes: '16KiB', when_full: 'block', fsync: 'never' }), { log: silentLogger });
+    agent = await bigFileAgent('full', 'block');
     await waitFor(async () => (await agent!.metrics.total('loggy_disk_buffer_bytes')) >= 64 * 1024, 5000, 'buffer full');
     await new Promise((r) => setTimeout(r, 500));
     const size = await agent.metrics.total('loggy_disk_buffer_bytes');
@@ -77,13 +80,7 @@ describe('disk buffer in front of a sink', () => {
   });
 
   it('with when_full: drop_oldest, keeps reading, and counts what it dropped', async () => {
-    const dir = join(tmp.dir, 'drop');
-    const root = join(dir, 'node');
-    const dataDir = join(dir, 'data');
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const p = podLog(root, 'shop', 'big', 'app');
-    append(p, Array.from({ length: 5000 }, (_, i) => cri(`payload ${i} ${'z'.repeat(100)}`)).join(''));
-    agent = await startAgent(config(root, dataDir, port, { max_bytes: '64KiB', segment_bytes: '16KiB', when_full: 'drop_oldest', fsync: 'never' }), { log: silentLogger });
+    agent = await bigFileAgent('drop', 'drop_oldest');
     await waitFor(async () => (await agent!.metrics.total('loggy_source_events_total')) === 5000, 10_000, 'whole file read');
     await waitFor(async () => (await agent!.metrics.total('loggy_disk_buffer_dropped_events_total')) > 0, 5000, 'drops counted');
     // The cap, plus the one batch being appended (a 128 KiB read chunk here).

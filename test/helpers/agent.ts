@@ -3,6 +3,8 @@ import { dirname, join } from 'node:path';
 import { agentConfigSchema } from '../../src/agent/config.js';
 import { startAgent, type RunningAgent } from '../../src/agent/run.js';
 import { silentLogger } from '../../src/core/logger.js';
+import { afterEach, beforeEach } from 'vitest';
+import { tempDir } from './proc.js';
 
 export interface OutEvent {
   ts: string;
@@ -43,4 +45,27 @@ export function podLog(root: string, ns: string, pod: string, container: string,
 
 export function append(path: string, text: string): void {
   appendFileSync(path, text);
+}
+
+/**
+ * Per-test directories for an in-process agent (root, out, data), created before each test
+ * and removed after it, with the agent a test started stopped first.
+ */
+export function agentFixture(prefix: string): { root: string; out: string; dataDir: string; tmpDir: string; agent: RunningAgent | null } {
+  const fx = { root: '', out: '', dataDir: '', tmpDir: '', agent: null as RunningAgent | null };
+  let cleanup = () => undefined as void;
+  beforeEach(() => {
+    const t = tempDir(prefix);
+    cleanup = t.cleanup;
+    fx.tmpDir = t.dir;
+    fx.root = join(t.dir, 'node');
+    fx.out = join(t.dir, 'out.ndjson');
+    fx.dataDir = join(t.dir, 'data');
+  });
+  afterEach(async () => {
+    await fx.agent?.stop();
+    fx.agent = null;
+    cleanup();
+  });
+  return fx;
 }

@@ -1,41 +1,24 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunningAgent } from '../../../src/agent/run.js';
-import { append, cri, podLog, readOut, runAgent } from '../../helpers/agent.js';
-import { tempDir, waitFor } from '../../helpers/proc.js';
+import { describe, expect, it } from 'vitest';
+import { agentFixture, append, cri, podLog, readOut, runAgent } from '../../helpers/agent.js';
+import { waitFor } from '../../helpers/proc.js';
 
 /**
  * Files that vanish before they were read to the end: kubelet compresses a rotated file once
  * a newer rotation exists, and deletes the oldest. The agent reads the rest from the
  * compressed copy when there is one, and otherwise counts what it knows was lost.
  */
-let tmp: ReturnType<typeof tempDir>;
-let root: string;
-let out: string;
-let dataDir: string;
-let agent: RunningAgent | null = null;
+const fx = agentFixture('loggy-vanished-');
 
-beforeEach(() => {
-  tmp = tempDir('loggy-vanished-');
-  root = join(tmp.dir, 'node');
-  out = join(tmp.dir, 'out.ndjson');
-  dataDir = join(tmp.dir, 'data');
-});
-afterEach(async () => {
-  await agent?.stop();
-  agent = null;
-  tmp.cleanup();
-});
-
-const lines = () => readOut(out).map((e) => e.line);
+const lines = () => readOut(fx.out).map((e) => e.line);
 
 /** Runs an agent whose sink always fails until `p` has been read, then stops it: nothing acknowledged. */
 async function readWithoutAck(p: string): Promise<void> {
-  const blocked = join(tmp.dir, 'blocked');
+  const blocked = join(fx.tmpDir, 'blocked');
   mkdirSync(blocked, { recursive: true });
-  const a = await runAgent({ root, dataDir, out: blocked });
+  const a = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: blocked });
   await waitFor(async () => (await a.metrics.total('loggy_source_bytes_total')) >= statSync(p).size, 3000, 'file read');
   await waitFor(async () => (await a.metrics.total('loggy_sink_errors_total')) >= 1, 3000, 'sink error');
   await a.stop();
@@ -43,7 +26,7 @@ async function readWithoutAck(p: string): Promise<void> {
 
 describe('files that vanish before they were read to the end', () => {
   it('reads the rest of an unfinished file from its .gz copy after a restart, exactly once', async () => {
-    const p = podLog(root, 'shop', 'web', 'app');
+    const p = podLog(fx.root, 'shop', 'web', 'app');
     append(p, cri('first') + cri('second'));
     await readWithoutAck(p);
     // While the agent is down: more lines, a rotation, and the rotated file compressed away.
@@ -53,31 +36,31 @@ describe('files that vanish before they were read to the end', () => {
     writeFileSync(`${rotated}.gz`, gzipSync(readFileSync(rotated)));
     rmSync(rotated);
     append(p, cri('fourth, in the new file'));
-    agent = await runAgent({ root, dataDir, out });
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
     await waitFor(() => lines().length >= 4, 5000, 'four lines');
     await new Promise((r) => setTimeout(r, 400));
     expect(lines().sort()).toEqual(['first', 'fourth, in the new file', 'second', 'third, written while the agent was down']);
-    expect(readOut(out).find((e) => e.line === 'first')!.labels).toMatchObject({ namespace: 'shop', pod: 'web', container: 'app' });
-    expect(await agent.metrics.total('loggy_files_recovered_total')).toBe(1);
-    expect(await agent.metrics.total('loggy_lost_bytes_total')).toBe(0);
+    expect(readOut(fx.out).find((e) => e.line === 'first')!.labels).toMatchObject({ namespace: 'shop', pod: 'web', container: 'app' });
+    expect(await fx.agent.metrics.total('loggy_files_recovered_total')).toBe(1);
+    expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBe(0);
   });
 
   it('counts the bytes it knew of in a file deleted unread, once across restarts', async () => {
-    const p = podLog(root, 'shop', 'api', 'app');
+    const p = podLog(fx.root, 'shop', 'api', 'app');
     append(p, cri('will be lost 1') + cri('will be lost 2'));
     const size = statSync(p).size;
     await readWithoutAck(p);
     renameSync(p, `${p}.20261122-110000`);
     rmSync(`${p}.20261122-110000`);
     append(p, cri('new file'));
-    agent = await runAgent({ root, dataDir, out });
-    await waitFor(async () => (await agent!.metrics.total('loggy_lost_bytes_total')) > 0, 6000, 'lost bytes counted', 100);
-    expect(await agent.metrics.total('loggy_lost_bytes_total')).toBe(size);
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await waitFor(async () => (await fx.agent!.metrics.total('loggy_lost_bytes_total')) > 0, 6000, 'lost bytes counted', 100);
+    expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBe(size);
     expect(lines()).toEqual(['new file']);
-    await agent.stop();
+    await fx.agent.stop();
     // The loss was accounted in the checkpoint: a later run does not count it again.
-    agent = await runAgent({ root, dataDir, out });
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
     await new Promise((r) => setTimeout(r, 3000));
-    expect(await agent.metrics.total('loggy_lost_bytes_total')).toBe(0);
+    expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBe(0);
   });
 });
