@@ -155,10 +155,13 @@ export class DiskBuffer {
       if (nl < 0) {
         const start = this.readCursor.pos + this.carry.length;
         if (start >= seg.bytes) {
-          // End of this segment; move on only if a newer one exists (this one may still grow).
-          if (seg === this.segments.at(-1)) break;
+          // End of this segment. The one being written may still grow: wait for it. Any other
+          // ends here for good; bytes left without a newline are a record torn by a crash.
+          if (seg.n === this.writerSeg || (seg === this.segments.at(-1) && this.carry.length === 0)) break;
+          if (this.carry.length > 0) this.corruptRecords++;
           this.carry = Buffer.alloc(0);
           this.readCursor = { seg: seg.n + 1, pos: 0 };
+          if (seg === this.segments.at(-1)) break;
           continue;
         }
         const len = Math.min(READ_CHUNK, seg.bytes - start);

@@ -79,6 +79,20 @@ describe('disk buffer', () => {
     await again.close();
   });
 
+  it('counts a torn record at the very end of the backlog and does not wait on it', async () => {
+    const b = await DiskBuffer.open(opts({ segmentBytes: 1 << 20 }));
+    await b.append(batch(2));
+    await b.close();
+    const seg = readdirSync(join(tmp.dir, 'buf')).find((f) => f.startsWith('seg-'))!;
+    appendFileSync(join(tmp.dir, 'buf', seg), '{"i":"torn"');
+    const again = await DiskBuffer.open(opts({ segmentBytes: 1 << 20 }));
+    expect((await again.read(100)).map((r) => r.batch.events.length)).toEqual([2]);
+    expect(await again.read(100)).toEqual([]);
+    expect(again.corruptRecords).toBe(1);
+    expect(again.hasUnread).toBe(false);
+    await again.close();
+  });
+
   it('drops the oldest segment when asked, and says how many events it held', async () => {
     const b = await DiskBuffer.open(opts({ maxBytes: 2000 }));
     for (let i = 0; i < 40; i++) await b.append(batch(3));
