@@ -38,10 +38,9 @@ describe('chaos: exactly once under faults (real processes)', () => {
         faults = await run(rig);
         const r = await finish(rig, name, faults, { drainTimeoutMs, deadLettered: deadLettered && (() => deadLettered(rig)) });
         reports.push(r);
-        // Lines may be missing only where the runtime deleted a file the agent had not finished
-        // (and then it says so, with the bytes); otherwise nothing may be missing.
-        if (r.lostBytesCounted === 0) expect(r.lost, `${r.lost} lines lost; missing:\n${r.missing.join('\n')}`).toBe(0);
-        else expect(r.lost, 'bytes were reported lost, so lines must be missing').toBeGreaterThan(0);
+        // Lines may be missing only where the runtime deleted a file the agent had not finished,
+        // and then the agent says so (an estimate in bytes, see docs/agent.md): never silently.
+        if (r.lostBytesCounted === 0) expect(r.lost, `${r.lost} lines lost silently; missing:\n${r.missing.join('\n')}`).toBe(0);
         expect(r.duplicated, `${r.duplicated} lines duplicated`).toBe(0);
         expect(r.stored).toBeGreaterThan(size.rate * size.writeSec * 0.5);
         expect(r.peakAgentRssMiB).toBeLessThan(RSS_LIMIT_MIB);
