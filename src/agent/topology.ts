@@ -44,9 +44,9 @@ export class Topology {
           dir: join(this.config.data_dir, 'buffer', name), maxBytes: disk.max_bytes, segmentBytes: disk.segment_bytes,
           fsync: disk.fsync, fsyncIntervalMs: disk.fsync_interval,
         });
-        this.sinks.set(name, new DiskSinkRunner(name, sink, buffer, { memoryBytes: cfg.buffer_max_bytes, batchMaxEvents: cfg.batch_max_events, whenFull: disk.when_full }, log, metrics));
+        this.sinks.set(name, new DiskSinkRunner(name, sink, buffer, { memoryBytes: cfg.buffer_max_bytes, batchMaxEvents: cfg.batch_max_events, whenFull: disk.when_full, retryMaxMs: cfg.retry_max_backoff }, log, metrics));
       } else {
-        this.sinks.set(name, new SinkRunner(name, sink, { maxBytes: cfg.buffer_max_bytes, batchMaxEvents: cfg.batch_max_events, whenFull: cfg.when_full }, log, metrics));
+        this.sinks.set(name, new SinkRunner(name, sink, { maxBytes: cfg.buffer_max_bytes, batchMaxEvents: cfg.batch_max_events, whenFull: cfg.when_full, retryMaxMs: cfg.retry_max_backoff }, log, metrics));
       }
       for (const input of cfg.inputs) this.addConsumer(input, { kind: 'sink', runner: this.sinks.get(name)! });
     }

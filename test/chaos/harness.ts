@@ -243,6 +243,8 @@ export async function startRig(dir: string, size: ChaosSize, agentExtra: string[
     `    inputs: [node${opts.copytruncatePods ? ', ct' : ''}]`,
     `    endpoint: http://127.0.0.1:${base + 1}`,
     '    timeout: 2s',
+    // Back off at most 2 s, so "nothing new for 5 s" below means drained, not waiting to retry.
+    '    retry_max_backoff: 2s',
     ...agentExtra,
     '',
   ].join('\n'));

@@ -19,6 +19,8 @@ export const sinkCommon = {
   when_full: z.enum(['block', 'drop_newest']).default('block'),
   /** Events coalesced into one write. */
   batch_max_events: z.number().int().positive().default(2000),
+  /** Longest wait between retries of a failed write (backoff doubles from 100 ms up to this). */
+  retry_max_backoff: duration.default(30_000),
   /**
    * A disk buffer in front of the sink (off unless given): batches are acknowledged to the
    * sources once on disk, so an outage of the receiver fills this disk instead of pausing
