@@ -5,9 +5,8 @@ import type { ComponentContext, Sink } from '../../core/component.js';
 import { parseRfc3339Nano, nowNs } from '../../core/time.js';
 import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
-import { authHeaders, httpSinkCommon, post, refuse, sendSplitting } from '../shared/http.js';
+import { authHeaders, deliverBatches, httpSinkCommon, post, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
-import type { LogEvent } from '../../core/event.js';
 
 export const loggySinkSchema = z.strictObject({
   type: z.literal('loggy'),
@@ -34,14 +33,11 @@ export class LoggySink implements Sink {
     this.deadLetter = cfg.dead_letter.enabled ? new DeadLetterFile(ctx, cfg.dead_letter.max_bytes) : null;
   }
 
-  async write(batches: EventBatch[]): Promise<void> {
-    const items: Item[] = [];
-    for (const b of batches) for (const ev of b.events) items.push({ b, ev });
-    await sendSplitting(items, (part) => this.send(part), (part, err) =>
-      refuse(this.ctx, this.deadLetter, part.map(({ b, ev }) => ({ labels: b.source.labels, event: ev })), err.status, err.message));
+  write(batches: EventBatch[]): Promise<void> {
+    return deliverBatches(this.ctx, this.deadLetter, batches, (items) => this.send(items));
   }
 
-  private async send(items: Item[]): Promise<void> {
+  private async send(items: SinkItem[]): Promise<void> {
     const streams = new Map<string, { labels: Record<string, string>; source: string; entries: Entry[] }>();
     for (const { b, ev } of items) {
       const key = `${b.source.id}|${ev.stream}`;
@@ -60,9 +56,4 @@ export class LoggySink implements Sink {
   }
 
   async stop(): Promise<void> {}
-}
-
-interface Item {
-  b: EventBatch;
-  ev: LogEvent;
 }

@@ -5,9 +5,8 @@ import { nowNs, parseRfc3339Nano } from '../../core/time.js';
 import { encodePush, type PushStream } from '../../protocols/loki/index.js';
 import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
-import { authHeaders, httpSinkCommon, post, RejectedError, refuse, sendSplitting } from '../shared/http.js';
+import { authHeaders, deliverBatches, httpSinkCommon, post, RejectedError, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
-import type { LogEvent } from '../../core/event.js';
 
 export const lokiSinkSchema = z.strictObject({
   type: z.literal('loki'),
@@ -41,14 +40,11 @@ export class LokiSink implements Sink {
     return { labels: l, metadata: m };
   }
 
-  async write(batches: EventBatch[]): Promise<void> {
-    const items: Item[] = [];
-    for (const b of batches) for (const ev of b.events) items.push({ b, ev });
-    await sendSplitting(items, (part) => this.send(part), (part, err) =>
-      refuse(this.ctx, this.deadLetter, part.map(({ b, ev }) => ({ labels: b.source.labels, event: ev })), err.status, err.message));
+  write(batches: EventBatch[]): Promise<void> {
+    return deliverBatches(this.ctx, this.deadLetter, batches, (items) => this.send(items));
   }
 
-  private async send(items: Item[]): Promise<void> {
+  private async send(items: SinkItem[]): Promise<void> {
     const streams = new Map<string, PushStream & { metadata: Record<string, string> }>();
     for (const { b, ev } of items) {
       const key = `${b.source.id}|${ev.stream}`;
@@ -75,9 +71,4 @@ export class LokiSink implements Sink {
   }
 
   async stop(): Promise<void> {}
-}
-
-interface Item {
-  b: EventBatch;
-  ev: LogEvent;
 }

@@ -3,6 +3,8 @@ import { byteSize, duration } from '../../config/schema-helpers.js';
 import type { ComponentContext } from '../../core/component.js';
 import { parseRetryAfter, RetryableError } from '../../core/errors.js';
 import type { DeadEvent, DeadLetterFile } from './dead-letter.js';
+import type { EventBatch } from '../../core/batch.js';
+import type { LogEvent } from '../../core/event.js';
 
 /** A request the receiver refused for good (4xx other than 408/429): retrying cannot help. */
 export class RejectedError extends Error {
@@ -75,6 +77,23 @@ export async function sendSplitting<T>(items: T[], send: (items: T[]) => Promise
     await sendSplitting(items.slice(0, half), send, refused);
     await sendSplitting(items.slice(half), send, refused);
   }
+}
+
+/** One event with the batch it came in (its source and labels). */
+export interface SinkItem {
+  b: EventBatch;
+  ev: LogEvent;
+}
+
+/**
+ * What the HTTP sinks' write() does: flatten the batches, send them with `send`, splitting
+ * refused requests down to the events refused on their own, which go to the dead letters.
+ */
+export function deliverBatches(ctx: ComponentContext, deadLetter: DeadLetterFile | null, batches: readonly EventBatch[], send: (items: SinkItem[]) => Promise<void>): Promise<void> {
+  const items: SinkItem[] = [];
+  for (const b of batches) for (const ev of b.events) items.push({ b, ev });
+  return sendSplitting(items, send, (part, err) =>
+    refuse(ctx, deadLetter, part.map(({ b, ev }) => ({ labels: b.source.labels, event: ev })), err.status, err.message));
 }
 
 /**
