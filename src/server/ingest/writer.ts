@@ -119,21 +119,25 @@ export class IngestWriter {
     const detect = this.limits.detectLevel === true;
     for (const streams of requests) {
       const raised = new Map<string, number>();
+      const seenIn = new Map<string, Set<number>>();
       let accepted = 0;
       let duplicates = 0;
       for (const s of streams) {
         const floor = s.source !== undefined ? (floors.get(s.source) ?? -1) : -1;
         let high = raised.get(s.source ?? '') ?? floor;
+        let seen = s.source !== undefined ? seenIn.get(s.source) : undefined;
+        if (s.source !== undefined && !seen) seenIn.set(s.source, (seen = new Set()));
         for (const e of s.entries) {
-          if (s.source !== undefined && e.offset !== undefined) {
-            // Offsets rise per source: one at or below the highest seen so far (committed, or
-            // earlier in this request — a replay can arrive together with the original, e.g.
-            // from an agent's disk buffer) is a replay.
-            if (e.offset <= high) {
+          if (seen && e.offset !== undefined) {
+            // A replay: at or below the committed watermark, or an offset this request already
+            // holds (an agent's disk buffer can re-send a batch next to its first copy). Only
+            // exact repeats count within a request: its entries need not be in offset order.
+            if (e.offset <= floor || seen.has(e.offset)) {
               duplicates++;
               continue;
             }
-            high = e.offset;
+            seen.add(e.offset);
+            if (e.offset > high) high = e.offset;
           }
           const metadata = detect ? withDetectedLevel(e.line, s.labels, e.metadata) : e.metadata;
           rows.push({ tsNs: e.tsNs, labels: s.labels, line: e.line, metadata });
