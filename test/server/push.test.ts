@@ -46,6 +46,15 @@ describe('native push', () => {
     expect(await lines(server.url)).toEqual(['line 1', 'line 2', 'line 3', 'line 4']);
   });
 
+  it('does not take lower offsets later in the same request for replays (only exact repeats are)', async () => {
+    server = await startTestServer();
+    const t = nsNow();
+    const e = (i: number): [string, string, number] => [(t + BigInt(i)).toString(), `line ${i}`, i * 10];
+    const r = await postBody(`${server.url}/api/v1/push`, native([e(3), e(1), e(2), e(1)]), json);
+    expect(JSON.parse(r.text)).toEqual({ accepted: 3, duplicates: 1 });
+    expect(await lines(server.url)).toEqual(['line 1', 'line 2', 'line 3']);
+  });
+
   it('keeps watermarks per source: another file with the same offsets is not a replay', async () => {
     server = await startTestServer();
     const t = nsNow().toString();
