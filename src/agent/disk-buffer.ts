@@ -235,8 +235,9 @@ export class DiskBuffer {
     const n = (this.segments.at(-1)?.n ?? this.reader.seg - 1) + 1;
     this.writer = await open(this.path(n), 'a');
     this.writerSeg = n;
-    const seg = this.segments.at(-1)?.n === n ? this.segments.at(-1)! : { n, bytes: 0 };
-    if (seg.bytes === 0 && !this.segments.includes(seg)) this.segments.push(seg);
+    // Always a new file: an older segment may end in a record torn by a crash.
+    const seg = { n, bytes: 0 };
+    this.segments.push(seg);
     return seg;
   }
 

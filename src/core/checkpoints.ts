@@ -31,6 +31,24 @@ export interface FileCheckpoint {
   sourceIno?: number;
 }
 
+/**
+ * Checkpoint keys are `<dev>:<ino>`. A checkpoint kept for content whose file is gone while
+ * its inode lives on (reused, or truncated by copytruncate) is re-keyed `<dev>:<ino>#<fp>`.
+ */
+export function orphanKey(key: string, fp: string): string {
+  return `${key}#${fp}`;
+}
+
+export function isOrphanKey(key: string): boolean {
+  return key.includes('#');
+}
+
+/** Device and inode a checkpoint key names (orphan keys included), or null. */
+export function fileOfKey(key: string): { dev: number; ino: number } | null {
+  const m = /^(\d+):(\d+)/.exec(key);
+  return m ? { dev: Number(m[1]), ino: Number(m[2]) } : null;
+}
+
 interface CheckpointFile {
   version: 1;
   files: Record<string, FileCheckpoint>;

@@ -1,6 +1,6 @@
 import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, relative, isAbsolute } from 'node:path';
-import { CheckpointStore, type FileCheckpoint } from '../../core/checkpoints.js';
+import { CheckpointStore, fileOfKey, isOrphanKey, orphanKey, type FileCheckpoint } from '../../core/checkpoints.js';
 import type { Source, SourceContext } from '../../core/component.js';
 import type { Labels } from '../../core/event.js';
 import type { FramerOptions } from '../../formats/index.js';
@@ -137,15 +137,14 @@ export class KubernetesLogsSource implements Source {
    */
   private async resumeFromCopy(key: string, cp: FileCheckpoint): Promise<boolean> {
     if (!cp.labels || (cp.size !== undefined && cp.size > COPY_MAX_BYTES)) return false;
+    const file = fileOfKey(key);
+    if (!file) return false;
     const copy = await this.copies.find(cp).catch(() => null);
     if (!copy || this.tailers.has(key) || this.stopped) return false;
     if (copy.data.length <= cp.offset) return false; // finished before it was compressed
     this.ctx.metrics.filesRecovered.inc({ component: this.ctx.name });
     this.ctx.log.warn({ path: cp.path, copy: copy.path, offset: cp.offset, size: copy.data.length }, 'unfinished file was compressed while the agent was away; reading the rest from the copy');
-    const m = /^(\d+):(\d+)/.exec(key);
-    if (!m) return false;
-    const [dev, ino] = [Number(m[1]), Number(m[2])];
-    this.startTailer({ path: cp.path, labels: cp.labels as unknown as PathLabels, rotated: true }, key, dev, ino, new MemoryLogFile(copy.data),
+    this.startTailer({ path: cp.path, labels: cp.labels as unknown as PathLabels, rotated: true }, key, file.dev, file.ino, new MemoryLogFile(copy.data),
       { offset: cp.offset, stdout: cp.stdout, stderr: cp.stderr }, { fp: cp.fp, len: cp.fpLen }, true);
     return true;
   }
@@ -364,7 +363,7 @@ export class KubernetesLogsSource implements Source {
         // The file it was written for is gone; keep its checkpoint under its own name, so its
         // compressed copy is still read, or its unread bytes counted (forgetVanished).
         // (A copytruncate copy may also still turn up and continue from it.)
-        if (!this.claimed.has(cp.fp)) this.checkpoints.set(`${key}#${cp.fp}`, cp);
+        if (!this.claimed.has(cp.fp)) this.checkpoints.set(orphanKey(key, cp.fp), cp);
         cp = undefined;
       }
     }
@@ -377,7 +376,7 @@ export class KubernetesLogsSource implements Source {
     // file's source; its own checkpoint takes over.
     const copyOf = await this.copiedFrom(fh, key);
     if (copyOf) {
-      if (copyOf.key.includes('#')) this.checkpoints.delete(copyOf.key);
+      if (isOrphanKey(copyOf.key)) this.checkpoints.delete(copyOf.key);
       this.claimed.add(copyOf.cp.fp);
       this.checkpoints.set(key, { ...copyOf.cp, path: c.path, dev, ino, updated: Date.now(), sourceDev: copyOf.identity.dev, sourceIno: copyOf.identity.ino });
       return copyOf.cp.offset < st.size ? { size: st.size } : null;
@@ -400,9 +399,9 @@ export class KubernetesLogsSource implements Source {
       if (!best || cp.offset > best.cp.offset) best = { key: k, cp };
     }
     if (!best) return null;
-    const m = /^(\d+):(\d+)/.exec(best.key);
-    if (!m) return null;
-    const identity = best.cp.sourceDev !== undefined && best.cp.sourceIno !== undefined ? { dev: best.cp.sourceDev, ino: best.cp.sourceIno } : { dev: Number(m[1]), ino: Number(m[2]) };
+    const file = fileOfKey(best.key);
+    if (!file) return null;
+    const identity = best.cp.sourceDev !== undefined && best.cp.sourceIno !== undefined ? { dev: best.cp.sourceDev, ino: best.cp.sourceIno } : file;
     return { ...best, identity };
   }
 

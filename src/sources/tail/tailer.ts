@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { LogFile } from './log-file.js';
 import { EventBatch } from '../../core/batch.js';
-import type { CheckpointStore } from '../../core/checkpoints.js';
+import { orphanKey, type CheckpointStore } from '../../core/checkpoints.js';
 import type { SourceContext } from '../../core/component.js';
 import { makeSource, type EventSource, type Labels, type LogEvent } from '../../core/event.js';
 import { createFramer, type Framer, type FramerOptions } from '../../formats/index.js';
@@ -213,7 +213,7 @@ export class Tailer {
     // what was acknowledged of it under its own name, so the copy is read from there on, as
     // the same source (see KubernetesLogsSource.decide), or its unread bytes counted.
     const cp = this.o.checkpoints.get(this.key);
-    if (cp && this.fp && cp.fp === this.fp.fp) this.o.checkpoints.set(`${this.key}#${cp.fp}`, { ...cp, size: Math.max(cp.size ?? 0, this.offset) });
+    if (cp && this.fp && cp.fp === this.fp.fp) this.o.checkpoints.set(orphanKey(this.key, cp.fp), { ...cp, size: Math.max(cp.size ?? 0, this.offset) });
     this.offset = 0;
     this.generation++;
     this.framer.reset(0);
