@@ -12,6 +12,7 @@ interface Flags {
   rotateBytes: number;
   keepFiles: number;
   copytruncate?: boolean;
+  keepDeleted?: string;
   restartEvery?: number;
   churnEvery?: number;
   manifest?: string;
@@ -33,6 +34,7 @@ export function registerSimulate(program: Command): void {
     .addOption(new Option('--rotate-bytes <size>', 'rotate a file once larger than this (e.g. 10MiB, 512KiB)').argParser(bytes).default(10 * 1024 * 1024, '10MiB'))
     .option('--keep-files <n>', 'files kept per container, current one included', int(1), 5)
     .option('--copytruncate', 'rotate by copy + truncate in place instead of rename + reopen')
+    .option('--keep-deleted <dir>', 'move deleted log files to DIR as <dev>-<ino> instead of deleting them (to check what a collector reports lost)')
     .option('--restart-every <seconds>', 'restart a random container this often', positive)
     .option('--churn-every <seconds>', 'replace a random pod this often', positive)
     .option('--manifest <file>', 'write a JSON manifest of lines per container (every second and at exit)')
@@ -49,6 +51,7 @@ export function registerSimulate(program: Command): void {
         rotateBytes: flags.rotateBytes,
         keepFiles: flags.keepFiles,
         copytruncate: flags.copytruncate === true,
+        keepDeleted: flags.keepDeleted,
         restartEverySec: flags.restartEvery,
         churnEverySec: flags.churnEvery,
         manifestPath: flags.manifest,

@@ -24,6 +24,12 @@ export interface FileCheckpoint {
    * before `offset` reaches it, at least `size - offset` bytes were lost (and are counted).
    */
   size?: number;
+  /**
+   * The file was read to its final end (rotated or deleted, then quiet for rotate_wait), so
+   * `size` is final: if it vanishes now, exactly `size - offset` bytes were not acknowledged.
+   * Without it, the file may have grown while the agent was away: the loss is at least that.
+   */
+  drained?: boolean;
   /** The stream labels of the file, to recover it from its compressed copy after a rotation. */
   labels?: Record<string, string>;
   /** A copytruncate copy names its events' source after the file it was copied from. */

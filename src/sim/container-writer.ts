@@ -2,7 +2,7 @@ import { closeSync, copyFileSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync
 import { rm } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import type { LogFormat } from './encode.js';
-import { gzipFile, rotatedName, shiftDockerFiles } from './rotate.js';
+import { discard, discardSync, gzipFile, rotatedName, shiftDockerFiles } from './rotate.js';
 
 export interface ContainerMeta {
   namespace: string;
@@ -19,6 +19,8 @@ export interface RotationOptions {
   keepFiles: number;
   /** Copy then truncate in place instead of rename + reopen (logrotate-style; for tests). */
   copytruncate: boolean;
+  /** Move deleted log files here (named `<dev>-<ino>`) instead of deleting them; for tests. */
+  keepDeleted?: string;
 }
 
 interface RotatedFile {
@@ -166,13 +168,13 @@ export class ContainerWriter {
   private rotateDocker(): void {
     const log = this.currentFile;
     const max = this.opts.keepFiles - 1;
-    if (max >= 1) shiftDockerFiles(log, max);
+    if (max >= 1) shiftDockerFiles(log, max, this.opts.keepDeleted);
     if (this.opts.copytruncate) {
       if (max >= 1) copyFileSync(log, `${log}.1`);
       ftruncateSync(this.fd, 0);
     } else {
       if (max >= 1) renameSync(log, `${log}.1`);
-      else rmSync(log);
+      else discardSync(log, this.opts.keepDeleted);
       this.reopen(log);
     }
   }
@@ -190,12 +192,12 @@ export class ContainerWriter {
     const maxRotated = Math.max(0, this.opts.keepFiles - 1);
     while (inst.rotated.length > maxRotated) {
       const f = inst.rotated.shift();
-      if (f) await rm(f.path, { force: true });
+      if (f) await discard(f.path, this.opts.keepDeleted);
     }
     // Length is re-read each pass: rotations may append while we are compressing.
     for (let i = 0; i < inst.rotated.length - 1; i++) {
       const f = inst.rotated[i];
-      if (f.path === f.base) f.path = await gzipFile(f.base);
+      if (f.path === f.base) f.path = await gzipFile(f.base, this.opts.keepDeleted);
     }
   }
 
@@ -216,10 +218,10 @@ export class ContainerWriter {
   }
 
   private async removeInstance(inst: Instance): Promise<void> {
-    await rm(this.logPath(inst.restart), { force: true });
+    await discard(this.logPath(inst.restart), this.opts.keepDeleted);
     for (const f of inst.rotated) {
-      await rm(f.path, { force: true });
-      await rm(f.base, { force: true });
+      await discard(f.path, this.opts.keepDeleted);
+      await discard(f.base, this.opts.keepDeleted);
     }
     if (this.meta.format === 'docker') await rm(this.dockerDir(inst.id), { recursive: true, force: true });
   }

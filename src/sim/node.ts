@@ -1,3 +1,4 @@
+import { mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import { ContainerWriter, type RotationOptions } from './container-writer.js';
@@ -26,6 +27,8 @@ export interface SimulationOptions {
   keepFiles?: number;
   /** Rotate by copy + truncate instead of rename + reopen. */
   copytruncate?: boolean;
+  /** Move deleted log files to this directory (as `<dev>-<ino>`) instead of deleting them. */
+  keepDeleted?: string;
   /** Restart a random container this often. Default off. */
   restartEverySec?: number;
   /** Replace a random pod (not the counter) this often. Default off. */
@@ -120,6 +123,7 @@ class SimNode implements Simulation {
       rotateBytes: o.rotateBytes ?? 10 * MiB,
       keepFiles: o.keepFiles ?? 5,
       copytruncate: o.copytruncate ?? false,
+      keepDeleted: o.keepDeleted,
       manifestEverySec: o.manifestEverySec ?? 1,
       tickMs: o.tickMs ?? 50,
       durationSec: o.durationSec,
@@ -127,6 +131,7 @@ class SimNode implements Simulation {
       manifestPath: o.manifestPath,
     };
     validate(this.opts);
+    if (this.opts.keepDeleted) mkdirSync(this.opts.keepDeleted, { recursive: true });
     this.rng = makeRng(o.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.mix = { ...DEFAULT_MIX, ...o.mix };
     this.done = new Promise<Manifest>((resolve, reject) => (this.settle = { resolve, reject }));

@@ -1,5 +1,6 @@
-import { createReadStream, createWriteStream, existsSync, renameSync, rmSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream, existsSync, lstatSync, renameSync, rmSync } from 'node:fs';
+import { lstat, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
@@ -34,7 +35,7 @@ const lastSuffix = new Map<string, number>();
  * Compresses like kubelet: write `<file>.gz.tmp`, rename it to `<file>.gz`, then remove the
  * original, so at any instant the data is fully in one of the two names.
  */
-export async function gzipFile(file: string): Promise<string> {
+export async function gzipFile(file: string, keepDeleted?: string): Promise<string> {
   const gz = `${file}.gz`;
   const tmp = `${gz}.tmp`;
   try {
@@ -44,16 +45,49 @@ export async function gzipFile(file: string): Promise<string> {
     await rm(tmp, { force: true });
     throw err;
   }
-  await rm(file, { force: true });
+  await discard(file, keepDeleted);
   return gz;
+}
+
+/**
+ * Deletes a log file as the runtime would — or, given `keepDeleted`, moves it there as
+ * `<dev>-<ino>` instead: the inode lives on outside the node tree, so a test can read exactly
+ * what a collector lost when it reports "file <dev>:<ino> lost from offset N". Compressed
+ * copies are just deleted (their content is an uncompressed file's, kept already).
+ */
+export async function discard(file: string, keepDeleted?: string): Promise<void> {
+  if (keepDeleted && !file.endsWith('.gz')) {
+    const st = await lstat(file).catch(() => null);
+    if (st?.isFile()) {
+      await rename(file, join(keepDeleted, `${st.dev}-${st.ino}`));
+      return;
+    }
+  }
+  await rm(file, { force: true });
+}
+
+export function discardSync(file: string, keepDeleted?: string): void {
+  if (keepDeleted && !file.endsWith('.gz')) {
+    let st;
+    try {
+      st = lstatSync(file);
+    } catch {
+      return;
+    }
+    if (st.isFile()) {
+      renameSync(file, join(keepDeleted, `${st.dev}-${st.ino}`));
+      return;
+    }
+  }
+  rmSync(file, { force: true });
 }
 
 /**
  * Docker json-file shift: drop `.<max>`, move `.<i>` to `.<i+1>`; the caller then moves
  * (or copies) the current file to `.1`. `max` is max-file minus one (the current file).
  */
-export function shiftDockerFiles(log: string, max: number): void {
-  rmSync(`${log}.${max}`, { force: true });
+export function shiftDockerFiles(log: string, max: number, keepDeleted?: string): void {
+  discardSync(`${log}.${max}`, keepDeleted);
   for (let i = max - 1; i >= 1; i--) {
     if (existsSync(`${log}.${i}`)) renameSync(`${log}.${i}`, `${log}.${i + 1}`);
   }

@@ -87,7 +87,7 @@ describe('loggy and loki sinks', () => {
     expect(await agent.metrics.total('loggy_sink_errors_total')).toBe(2);
   });
 
-  it('splits a refused batch to isolate the bad events; only those go to the dead-letter file', async () => {
+  it('dead-letters exactly the entries the store refused on their own (it lists them); the rest is stored', async () => {
     store = await startTestServer({ limits: { max_line_bytes: 1000 } });
     const long = 'x'.repeat(2000);
     agent = await agentTo({ type: 'loggy', endpoint: store.url }, ['ok 1', 'ok 2', long, 'ok 3', 'ok 4']);

@@ -33,11 +33,29 @@ export interface IngestLimits {
 export interface IngestResult {
   accepted: number;
   duplicates: number;
+  /** Entries refused on their own (partial mode): where in the request, and why. */
+  rejected?: RejectedEntry[];
+}
+
+export interface RejectedEntry {
+  stream: number;
+  entry: number;
+  reason: string;
+}
+
+export interface SubmitOptions {
+  /**
+   * Refuse only the entries that break a limit and write the rest (the native push, whose
+   * answer lists them), instead of refusing the whole request (the Loki and other APIs,
+   * whose clients retry or split whole requests).
+   */
+  partial?: boolean;
 }
 
 /**
- * The single writer in front of the engine. Requests are validated as a whole before they
- * are queued (a rejected request writes nothing), then applied in order by one loop, so the
+ * The single writer in front of the engine. Requests are validated before they are queued
+ * (a rejected request writes nothing; in partial mode only the bad entries are left out and
+ * listed in the answer), then applied in order by one loop, so the
  * replay check (committed watermark) and the append that raises it cannot interleave with
  * another request for the same source. A full queue answers 429 instead of growing.
  *
@@ -57,15 +75,27 @@ export class IngestWriter {
 
   constructor(private readonly engine: StoreEngine, private readonly limits: IngestLimits) {}
 
-  submit(tenant: string, streams: IngestStream[]): Promise<IngestResult> {
-    const rows = this.validate(streams);
+  submit(tenant: string, streams: IngestStream[], opts: SubmitOptions = {}): Promise<IngestResult> {
+    const rejected: RejectedEntry[] = [];
+    const rows = this.validate(streams, opts.partial ? rejected : null);
     if (this.queue.length >= this.limits.maxPending) {
+      this.refusedFull++;
       return Promise.reject(new HttpError(429, `ingest queue full (${this.queue.length} requests waiting); retry later`, { 'retry-after': '1' }));
     }
-    return new Promise<IngestResult>((resolve, reject) => {
+    this.rejected += rejected.length;
+    const result = new Promise<IngestResult>((resolve, reject) => {
       this.queue.push({ tenant, streams, rows, done: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
       this.running ??= this.drain().finally(() => { this.running = null; });
     });
+    return rejected.length ? result.then((r) => ({ ...r, rejected })) : result;
+  }
+
+  /** Entries refused for a limit (partial mode), and requests refused with 429. */
+  rejected = 0;
+  refusedFull = 0;
+
+  get queued(): number {
+    return this.queue.length;
   }
 
   private async drain(): Promise<void> {
@@ -90,18 +120,34 @@ export class IngestWriter {
     }
   }
 
-  /** Checks every entry; returns the number of entries. */
-  private validate(streams: IngestStream[]): number {
+  /**
+   * Checks every entry; returns the number of entries kept. With `rejected`, entries that break
+   * a limit are taken out of their stream and listed there; without it, the first one refuses
+   * the whole request.
+   */
+  private validate(streams: IngestStream[], rejected: RejectedEntry[] | null): number {
     const now = nowNs();
     const oldest = this.limits.rejectOlderThanMs > 0 ? now - BigInt(this.limits.rejectOlderThanMs) * 1_000_000n : null;
     const newest = now + BigInt(this.limits.rejectNewerThanMs) * 1_000_000n;
     let n = 0;
-    streams.forEach((s, i) => s.entries.forEach((e, j) => {
-      n++;
-      if (oldest !== null && e.tsNs < oldest) throw new HttpError(400, `streams[${i}].entries[${j}]: timestamp ${e.tsNs} is older than the accepted window (${this.limits.rejectOlderThanMs / 1000}s)`);
-      if (e.tsNs > newest) throw new HttpError(400, `streams[${i}].entries[${j}]: timestamp ${e.tsNs} is too far in the future (more than ${this.limits.rejectNewerThanMs / 1000}s ahead)`);
-      if (Buffer.byteLength(e.line) > this.limits.maxLineBytes) throw new HttpError(400, `streams[${i}].entries[${j}]: line longer than ${this.limits.maxLineBytes} bytes`);
-    }));
+    streams.forEach((s, i) => {
+      let kept: IngestEntry[] | null = null;
+      s.entries.forEach((e, j) => {
+        let reason: string | null = null;
+        if (oldest !== null && e.tsNs < oldest) reason = `timestamp ${e.tsNs} is older than the accepted window (${this.limits.rejectOlderThanMs / 1000}s)`;
+        else if (e.tsNs > newest) reason = `timestamp ${e.tsNs} is too far in the future (more than ${this.limits.rejectNewerThanMs / 1000}s ahead)`;
+        else if (Buffer.byteLength(e.line) > this.limits.maxLineBytes) reason = `line longer than ${this.limits.maxLineBytes} bytes`;
+        if (reason === null) {
+          kept?.push(e);
+          n++;
+          return;
+        }
+        if (!rejected) throw new HttpError(400, `streams[${i}].entries[${j}]: ${reason}`);
+        rejected.push({ stream: i, entry: j, reason });
+        kept ??= s.entries.slice(0, j);
+      });
+      if (kept) s.entries = kept;
+    });
     return n;
   }
 

@@ -4,14 +4,14 @@ import { tenantOf, type ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { decodeBody } from '../ingest/body.js';
 import { parseNativePush } from '../ingest/native.js';
-import type { IngestStream } from '../ingest/writer.js';
+import type { IngestStream, SubmitOptions } from '../ingest/writer.js';
 
 /** Ingest: Loki's push API (JSON and snappy protobuf) and Loggy's native push. */
 export function registerPushRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { limits } = ctx.config;
 
-  const ingest = async (tenant: string, streams: IngestStream[]) => {
-    const result = await ctx.writer.submit(tenant, streams);
+  const ingest = async (tenant: string, streams: IngestStream[], opts: SubmitOptions = {}) => {
+    const result = await ctx.writer.submit(tenant, streams, opts);
     if (ctx.hub.hasSubscribers(tenant)) {
       ctx.hub.publish(tenant, streams.flatMap((s) => s.entries.map((e) => ({ tsNs: e.tsNs, labels: s.labels, line: e.line }))));
     }
@@ -40,7 +40,9 @@ export function registerPushRoutes(app: FastifyInstance, ctx: ServerContext): vo
     const tenant = tenantOf(ctx, req, 'write');
     const body = decodeBody(asBuffer(req.body), header(req.headers['content-encoding']), limits.max_body_bytes);
     const streams = parseNativePush(body, limits.max_entries_per_push);
-    const result = await ingest(tenant, streams);
+    // Entries breaking a limit are refused one by one: the rest is written, and the answer
+    // says which were refused and why, so the agent dead-letters exactly those.
+    const result = await ingest(tenant, streams, { partial: true });
     return reply.code(200).send(result);
   });
 }

@@ -5,7 +5,7 @@ import type { ComponentContext, Sink } from '../../core/component.js';
 import { parseRfc3339Nano, nowNs } from '../../core/time.js';
 import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
-import { authHeaders, deliverBatches, httpSinkCommon, post, type SinkItem } from '../shared/http.js';
+import { authHeaders, deliverBatches, httpSinkCommon, post, refuse, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
 
 export const loggySinkSchema = z.strictObject({
@@ -38,20 +38,33 @@ export class LoggySink implements Sink {
   }
 
   private async send(items: SinkItem[]): Promise<void> {
-    const streams = new Map<string, { labels: Record<string, string>; source: string; entries: Entry[] }>();
-    for (const { b, ev } of items) {
+    const streams = new Map<string, { labels: Record<string, string>; source: string; entries: Entry[]; items: SinkItem[] }>();
+    for (const item of items) {
+      const { b, ev } = item;
       const key = `${b.source.id}|${ev.stream}`;
       let s = streams.get(key);
-      if (!s) streams.set(key, (s = { labels: { ...b.source.labels, stream: ev.stream }, source: key, entries: [] }));
+      if (!s) streams.set(key, (s = { labels: { ...b.source.labels, stream: ev.stream }, source: key, entries: [], items: [] }));
       const ts = (parseRfc3339Nano(ev.ts) ?? nowNs()).toString();
       s.entries.push(ev.flags ? [ts, ev.line, ev.offset, { loggy_flags: flagList(ev.flags).join(',') }] : [ts, ev.line, ev.offset]);
+      s.items.push(item);
     }
-    const json = Buffer.from(JSON.stringify({ streams: [...streams.values()] }));
+    const list = [...streams.values()];
+    const json = Buffer.from(JSON.stringify({ streams: list.map(({ labels, source, entries }) => ({ labels, source, entries })) }));
     const gzip = this.cfg.compression === 'gzip';
     const headers = { ...authHeaders(this.cfg), 'content-type': 'application/json', ...(gzip ? { 'content-encoding': 'gzip' } : {}) };
     const body = gzip ? gzipSync(json, { level: 1 }) : json;
-    await post(this.url, body, headers, this.cfg.timeout);
-    this.ctx.metrics.sinkEvents.inc({ component: this.ctx.name }, items.length);
+    const res = await post(this.url, body, headers, this.cfg.timeout);
+    // The store writes what it can and lists the entries it refused on their own (too old, too
+    // long): those, and only those, go to the dead letters — no splitting needed.
+    const answer = (await res.json().catch(() => null)) as { rejected?: Array<{ stream: number; entry: number; reason: string }> } | null;
+    let refused = 0;
+    for (const r of answer?.rejected ?? []) {
+      const item = list[r.stream]?.items[r.entry];
+      if (!item) continue;
+      refused++;
+      await refuse(this.ctx, this.deadLetter, [{ labels: item.b.source.labels, event: item.ev }], 400, `entry refused by the store: ${r.reason}`);
+    }
+    this.ctx.metrics.sinkEvents.inc({ component: this.ctx.name }, items.length - refused);
     this.ctx.metrics.sinkBytes.inc({ component: this.ctx.name }, body.length);
   }
 

@@ -73,6 +73,9 @@ export async function sendSplitting<T>(items: T[], send: (items: T[]) => Promise
   } catch (err) {
     if (!(err instanceof RejectedError)) throw err;
     if (items.length === 1 || err.status === 0) return refused(items, err);
+    // One half after the other, never side by side: a receiver deduplicating by offset (the
+    // Loggy store) takes a source's offsets in order, and would drop the first half as a replay
+    // if the second, with higher offsets, were committed before it.
     const half = Math.ceil(items.length / 2);
     await sendSplitting(items.slice(0, half), send, refused);
     await sendSplitting(items.slice(half), send, refused);

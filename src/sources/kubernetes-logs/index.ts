@@ -53,6 +53,8 @@ export class KubernetesLogsSource implements Source {
   private loaded: 'fresh' | 'loaded' | 'corrupt' = 'fresh';
   /** When each file (device:inode) was last seen on disk: checkpoints of vanished files go. */
   private readonly lastSeen = new Map<string, number>();
+  /** Tailers closed before all their batches were acknowledged, by checkpoint key. */
+  private readonly settling = new Map<string, Tailer>();
   /** Fingerprints of content a copytruncate copy took over (its original needs no orphan checkpoint). */
   private readonly claimed = new Set<string>();
   /** Vanished files whose compressed copy was looked for (once per file per run). */
@@ -102,6 +104,9 @@ export class KubernetesLogsSource implements Source {
     const cutoff = Date.now() - VANISHED_GRACE_MS;
     for (const [key, cp] of [...this.checkpoints.all()]) {
       if (this.tailers.has(key) || this.stopped) continue;
+      const settling = this.settling.get(key);
+      if (settling && !settling.settled) continue;
+      this.settling.delete(key);
       const seen = this.lastSeen.get(key);
       if (seen !== undefined && seen >= scanStart) continue; // on disk in this scan
       if (!this.copyLookedFor.has(key)) {
@@ -118,17 +123,25 @@ export class KubernetesLogsSource implements Source {
   }
 
   /**
-   * The file is gone (kubelet deletes the oldest rotated files): whatever it held past the
-   * acknowledged offset is lost. Counted once — the checkpoint is then marked as accounted,
-   * so a later run does not count it again.
+   * The file is gone (kubelet deletes the oldest rotated files) and no compressed copy holds
+   * it. Everything past the acknowledged offset is lost: exactly `size - offset` bytes if the
+   * file was drained (its size final), else at least that — it may have grown while the agent
+   * was away, so even a file read to its last known size is reported. Counted once: the
+   * checkpoint is then marked as accounted, so a later run does not count it again.
    */
   private countLost(key: string, cp: FileCheckpoint): void {
-    const size = cp.size ?? cp.offset;
-    if (size <= cp.offset) return;
+    const size = Math.max(cp.size ?? cp.offset, cp.offset);
+    if (cp.drained && size <= cp.offset) return;
     const lost = size - cp.offset;
+    this.ctx.metrics.filesLost.inc({ component: this.ctx.name });
     this.ctx.metrics.lostBytes.inc({ component: this.ctx.name }, lost);
-    this.ctx.log.warn({ path: cp.path, lostBytes: lost, readTo: cp.offset, size }, 'file deleted before it was read to the end; its unread bytes are lost');
-    this.checkpoints.set(key, { ...cp, offset: size, stdout: size, stderr: size, updated: Date.now() });
+    // `file` (device:inode, #fingerprint for content whose inode was reused or truncated) and
+    // `readTo` say exactly where the loss starts; it runs to the file's end, and past it to the
+    // container's oldest file still on disk.
+    this.ctx.log.warn({ path: cp.path, file: key, readTo: cp.offset, lostBytes: lost, exact: cp.drained === true },
+      cp.drained ? 'file deleted before it was read to the end; everything after readTo is lost'
+        : 'file deleted while the agent was not reading it; anything written after readTo is lost (lostBytes: at least this many)');
+    this.checkpoints.set(key, { ...cp, offset: size, stdout: size, stderr: size, size, drained: true, updated: Date.now() });
   }
 
   /**
@@ -332,6 +345,9 @@ export class KubernetesLogsSource implements Source {
       pollMs: this.cfg.poll_interval, rotateWaitMs: this.cfg.rotate_wait, rotated: c.rotated,
       onClosed: (t) => {
         if (this.tailers.get(t.key) === t) this.tailers.delete(t.key);
+        // Closed with batches still unacknowledged: its checkpoint is behind the file's end until
+        // they are, which must not read as a loss if the runtime deletes the file meanwhile.
+        if (!t.settled) this.settling.set(t.key, t);
         if (this.byPath.get(t.path) === t) this.byPath.delete(t.path);
         this.ctx.metrics.filesOpen.set({ component: this.ctx.name }, this.tailers.size);
       },

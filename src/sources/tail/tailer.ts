@@ -80,6 +80,8 @@ export class Tailer {
   private loop: Promise<void> | null = null;
   private readonly counted = { truncated: 0, malformed: 0, partialFlushed: 0 };
   private generation = 0;
+  /** Read to the file's final end (see FileCheckpoint.drained). */
+  private drained = false;
 
   constructor(private readonly o: TailerOptions) {
     this.key = o.key ?? `${o.dev}:${o.ino}`;
@@ -92,6 +94,11 @@ export class Tailer {
 
   get path(): string {
     return this.o.path;
+  }
+
+  /** Every batch emitted was acknowledged (the checkpoint is as far as it will go). */
+  get settled(): boolean {
+    return this.pending.length === 0;
   }
 
   start(): void {
@@ -162,6 +169,9 @@ export class Tailer {
       if (await this.checkDetached()) {
         this.framer.flush(out, Date.now(), true);
         await this.emit(out);
+        this.drained = true;
+        const cp = this.o.checkpoints.get(this.key);
+        if (cp) this.o.checkpoints.set(this.key, { ...cp, drained: true, size: Math.max(cp.size ?? 0, this.offset) });
         await this.close(this.detachedReason);
         return;
       }
@@ -307,6 +317,7 @@ export class Tailer {
       path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
       offset: last.snap.offset, stdout: last.snap.stdout, stderr: last.snap.stderr, updated: Date.now(),
       size: Math.max(this.o.checkpoints.get(this.key)?.size ?? 0, last.snap.offset), labels: { ...this.o.labels }, ...this.identityFields(),
+      ...(this.drained ? { drained: true } : {}),
     });
   }
 

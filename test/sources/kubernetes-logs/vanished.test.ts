@@ -63,4 +63,42 @@ describe('files that vanish before they were read to the end', () => {
     await new Promise((r) => setTimeout(r, 3000));
     expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBe(0);
   });
+
+  it('reports a file read to its last known size but deleted while the agent was away: it may have grown', async () => {
+    const p = podLog(fx.root, 'shop', 'cart', 'app');
+    append(p, cri('delivered'));
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await waitFor(() => lines().includes('delivered'), 3000, 'delivered');
+    await new Promise((r) => setTimeout(r, 300)); // acknowledged and checkpointed
+    await fx.agent.stop();
+    // While the agent is down the container writes more, and the runtime rotates and deletes it.
+    append(p, cri('written while the agent was down'));
+    renameSync(p, `${p}.20261122-110000`);
+    rmSync(`${p}.20261122-110000`);
+    append(p, cri('new file'));
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await waitFor(async () => (await fx.agent!.metrics.total('loggy_files_lost_total')) > 0, 6000, 'lost file reported', 100);
+    // Nothing beyond what was read is known: 0 bytes for sure, but the file is reported.
+    expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBe(0);
+    expect(lines()).toEqual(['delivered', 'new file']);
+  });
+
+  it('does not report a rotated file it drained before it was deleted', async () => {
+    const p = podLog(fx.root, 'shop', 'search', 'app');
+    append(p, cri('one'));
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await waitFor(() => lines().includes('one'), 3000, 'one');
+    renameSync(p, `${p}.20261122-110000`);
+    append(p, cri('two'));
+    await waitFor(async () => (await fx.agent!.metrics.total('loggy_files_closed_total')) >= 1, 5000, 'rotated file drained and closed');
+    await waitFor(() => lines().includes('two'), 3000, 'two');
+    await new Promise((r) => setTimeout(r, 300));
+    await fx.agent.stop();
+    rmSync(`${p}.20261122-110000`);
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await new Promise((r) => setTimeout(r, 3000));
+    expect(await fx.agent.metrics.total('loggy_files_lost_total')).toBe(0);
+    expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBe(0);
+    expect(lines()).toEqual(['one', 'two']);
+  });
 });
