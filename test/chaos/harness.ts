@@ -1,7 +1,8 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
+import { hashOf } from '../../src/sources/tail/fingerprint.js';
 import { loggy, sleep, waitFor, type Proc } from '../helpers/proc.js';
 
 /**
@@ -33,6 +34,14 @@ export interface Report {
   deadLettered: number;
   /** Bytes the agent reported lost (files deleted by the runtime before they were read). */
   lostBytesCounted: number;
+  /** Files the agent reported deleted before it finished them. */
+  lostFilesReported: number;
+  /**
+   * Runs of consecutive lost lines of one container that do not start where the agent said a
+   * loss starts (in a reported file at or after its `readTo`, or right after that file's last
+   * line): lines lost silently. Must be empty.
+   */
+  unreported: string[];
   peakAgentRssMiB: number;
   drainSec: number;
   /** Where lines are missing: `<container>: a-b, c` for the first few containers. */
@@ -128,7 +137,8 @@ export class Store {
   }
 
   async start(): Promise<void> {
-    this.proc = loggy(['server', '--config', join(this.dir, 'server.yaml')]);
+    const nodeArgs = process.env.LOGGY_CHAOS_STORE_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+    this.proc = loggy(['server', '--config', join(this.dir, 'server.yaml')], {}, nodeArgs);
     const p = this.proc;
     await waitFor(async () => {
       if (p.child.exitCode !== null) throw new Error(`store exited: ${p.stderr().slice(-2000)}`);
@@ -145,6 +155,9 @@ export class Store {
   }
 }
 
+/** As deployed: V8 heap bounded for a sink buffer of 1 MiB (see docs/agent.md, Memory). */
+export const AGENT_NODE_ARGS = ['--max-semi-space-size=4', '--max-old-space-size=128'];
+
 /** The agent process, restartable, with its peak RSS sampled from /proc. */
 export class Agent {
   proc: Proc | null = null;
@@ -155,7 +168,10 @@ export class Agent {
   constructor(readonly config: string) {}
 
   start(): void {
-    this.proc = loggy(['agent', '--config', this.config]);
+    // The heap bounds the deployment docs give (docs/agent.md, Memory); without them V8 sizes
+    // its heap for the machine, not the pod. LOGGY_CHAOS_AGENT_NODE_ARGS adds more (--cpu-prof).
+    const nodeArgs = [...AGENT_NODE_ARGS, ...(process.env.LOGGY_CHAOS_AGENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+    this.proc = loggy(['agent', '--config', this.config], {}, nodeArgs);
     this.restarts++;
     this.timer ??= setInterval(() => this.sample(), 100);
   }
@@ -256,14 +272,15 @@ export async function startRig(dir: string, size: ChaosSize, agentExtra: string[
   await waitFor(() => agent.proc!.stderr().includes('kubernetes_logs started'), 20_000, 'agent start');
   const startedNs = BigInt(Date.now()) * 1_000_000n;
   const sim = loggy(['simulate', '--root', root, '--pods', String(size.pods), '--seed', '11', '--rate', String(size.rate), '--format', 'mixed',
-    '--rotate-bytes', size.rotateBytes, '--keep-files', String(size.keepFiles), '--manifest', manifest, '--duration', String(size.writeSec), '--quiet']);
+    '--rotate-bytes', size.rotateBytes, '--keep-files', String(size.keepFiles), '--manifest', manifest, '--duration', String(size.writeSec),
+    '--keep-deleted', join(dir, 'deleted'), '--quiet']);
   if (opts.copytruncatePods) {
     const ctManifest = join(dir, 'manifest-ct.json');
     copytruncate = {
       manifest: ctManifest,
       sim: loggy(['simulate', '--root', join(dir, 'node-ct'), '--pods', String(opts.copytruncatePods), '--seed', '12', '--rate', String(Math.round(size.rate / 4)),
         '--format', 'cri', '--rotate-bytes', size.rotateBytes, '--keep-files', String(size.keepFiles), '--copytruncate', '--manifest', ctManifest,
-        '--duration', String(size.writeSec), '--quiet']),
+        '--duration', String(size.writeSec), '--keep-deleted', join(dir, 'deleted'), '--quiet']),
     };
   }
   return { dir, root, manifest, store, proxy, agent, sim, startedNs, copytruncate };
@@ -289,13 +306,22 @@ export async function storedMarkers(store: Store, fromNs: bigint): Promise<Map<s
   return counts;
 }
 
+/** Lines in the store (duplicates included), counted by the engine. */
+export async function storedLines(store: Store): Promise<number> {
+  const q = encodeURIComponent('sum(count_over_time({namespace=~".+"}[1h]))');
+  const res = await fetch(`${store.url}/loki/api/v1/query?query=${q}`);
+  if (!res.ok) throw new Error(`count query: ${res.status} ${await res.text()}`);
+  const body = (await res.json()) as { data: { result: Array<{ value: [number, string] }> } };
+  return Number(body.data.result[0]?.value[1] ?? 0);
+}
+
 export interface SimManifest {
   containers: Record<string, { lines: number }>;
   total: number;
 }
 
 /** Stops writing, clears faults, waits until the store holds every line (or the deadline), and counts. */
-export async function finish(rig: Rig, scenario: string, faults: string, opts: { drainTimeoutMs: number; deadLettered?: () => number }): Promise<Report> {
+export async function finish(rig: Rig, scenario: string, faults: string, opts: { drainTimeoutMs: number; deadLettered?: () => ReadonlySet<string> }): Promise<Report> {
   const simExit = await rig.sim.exited;
   if (simExit.code !== 0) throw new Error(`simulator failed: ${rig.sim.stderr().slice(-2000)}`);
   rig.proxy.release();
@@ -314,25 +340,31 @@ export async function finish(rig: Rig, scenario: string, faults: string, opts: {
   }
   const t0 = Date.now();
   let markers = new Map<string, number>();
-  const dead = opts.deadLettered ?? (() => 0);
-  // Until every line is there, or nothing new arrived for 5 s (lines the runtime deleted never will).
+  const dead = opts.deadLettered ?? (() => new Set<string>());
+  // Until every line is there, or nothing new arrived for 5 s (lines the runtime deleted never
+  // will). Progress is watched with a count the engine answers from its blocks: reading every
+  // line back twice a second would take the store's CPU from the ingest being measured.
   let last = -1;
   let lastChange = Date.now();
   let drainedAt = Date.now();
   while (Date.now() - t0 < opts.drainTimeoutMs) {
-    markers = await storedMarkers(rig.store, rig.startedNs);
-    if (markers.size !== last) {
-      last = markers.size;
+    const n = await storedLines(rig.store);
+    if (n !== last) {
+      last = n;
       lastChange = drainedAt = Date.now();
     }
-    if (markers.size + dead() >= m.total || Date.now() - lastChange > 5000) break;
+    const quiet = Date.now() - lastChange > 5000;
+    if (quiet || n + dead().size >= m.total) {
+      markers = await storedMarkers(rig.store, rig.startedNs);
+      if (quiet || markers.size + dead().size >= m.total) break;
+    }
     await sleep(500);
   }
   const drainSec = (drainedAt - t0) / 1000;
   const agentExit = await rig.agent.stop();
   writeFileSync(join(rig.dir, 'agent.log'), rig.agent.logs.join('\n--- restart ---\n'));
-  let lostBytesCounted = 0;
-  for (const log of rig.agent.logs) for (const m of log.matchAll(/"lostBytes":(\d+)/g)) lostBytesCounted += Number(m[1]);
+  const losses = lossReports(rig.agent.logs);
+  const lostBytesCounted = losses.reduce((a, l) => a + l.lostBytes, 0);
   markers = await storedMarkers(rig.store, rig.startedNs);
   await rig.store.stop();
   await rig.proxy.close();
@@ -350,29 +382,108 @@ export async function finish(rig: Rig, scenario: string, faults: string, opts: {
   if (unexpected > 0) throw new Error(`${unexpected} markers in the store that the simulator never wrote`);
   const deadLettered = dead();
   const missing: string[] = [];
+  const gaps: Gap[] = [];
   for (const [key, c] of Object.entries(m.containers)) {
     const ranges: string[] = [];
     let from = -1;
     for (let i = 0; i <= c.lines; i++) {
-      const have = i === c.lines || markers.has(`seq=${key}:${i}`);
+      const marker = `seq=${key}:${i}`;
+      const have = i === c.lines || markers.has(marker) || deadLettered.has(marker);
       if (!have && from < 0) from = i;
       if (have && from >= 0) {
         ranges.push(from === i - 1 ? `${from}` : `${from}-${i - 1}`);
+        gaps.push({ container: key, from, to: i - 1 });
         from = -1;
       }
     }
     if (ranges.length) missing.push(`${key} (of ${c.lines}): ${ranges.slice(0, 8).join(', ')}${ranges.length > 8 ? ', ...' : ''}`);
   }
+  const unreported = unreportedGaps(gaps, losses, join(rig.dir, 'deleted'));
   return {
     missing,
-    scenario, faults, written: m.total, stored, lost: m.total - stored - deadLettered, duplicated, deadLettered, lostBytesCounted,
+    scenario, faults, written: m.total, stored, lost: m.total - stored - deadLettered.size, duplicated, deadLettered: deadLettered.size, lostBytesCounted,
+    lostFilesReported: losses.length, unreported,
     peakAgentRssMiB: Math.round(rig.agent.peakRssKiB / 1024), drainSec: Math.round(drainSec * 10) / 10,
   };
 }
 
+/** What the agent logged about one file deleted before it finished it. */
+export interface LossReport {
+  file: string;
+  path: string;
+  readTo: number;
+  lostBytes: number;
+}
+
+interface Gap {
+  container: string;
+  from: number;
+  to: number;
+}
+
+export function lossReports(logs: readonly string[]): LossReport[] {
+  const out: LossReport[] = [];
+  for (const log of logs) {
+    for (const line of log.split('\n')) {
+      if (!line.includes('"lostBytes"')) continue;
+      const r = JSON.parse(line) as LossReport;
+      out.push({ file: r.file, path: r.path, readTo: r.readTo, lostBytes: r.lostBytes });
+    }
+  }
+  return out;
+}
+
+/**
+ * Checks the agent's loss reports against what the runtime really deleted (the simulator
+ * moved each deleted file to `deletedDir` as `<dev>-<ino>`): a container's run of lost lines
+ * must start in a reported file at or after its `readTo` (lines just past it may have arrived,
+ * delivered but not yet checkpointed when the agent was killed), or right after that file's
+ * last line (the next files vanished unseen). Returns the runs that started anywhere else.
+ */
+export function unreportedGaps(gaps: readonly Gap[], losses: readonly LossReport[], deletedDir: string): string[] {
+  if (gaps.length === 0) return [];
+  const files = existsSync(deletedDir) ? readdirSync(deletedDir) : [];
+  let byFp: Map<string, string> | null = null;
+  const fileFor = (key: string): string | null => {
+    const [inode, fp] = key.split('#');
+    const direct = `${inode!.replace(':', '-')}`;
+    if (!fp) return files.includes(direct) ? join(deletedDir, direct) : null;
+    // Content whose inode lived on (copytruncate): find the deleted copy by its first line.
+    if (!byFp) {
+      byFp = new Map();
+      for (const f of files) {
+        const head = readFileSync(join(deletedDir, f)).subarray(0, 256);
+        const nl = head.indexOf(10);
+        byFp.set(hashOf(head.subarray(0, nl >= 0 ? nl + 1 : head.length)), join(deletedDir, f));
+      }
+    }
+    return byFp.get(fp) ?? null;
+  };
+  // Lines where a reported loss may begin, per container.
+  const starts = new Map<string, Set<number>>();
+  const add = (container: string, seq: number): void => {
+    let s = starts.get(container);
+    if (!s) starts.set(container, (s = new Set()));
+    s.add(seq);
+  };
+  const marker = new RegExp(MARKER.source, 'g');
+  for (const l of losses) {
+    const path = fileFor(l.file);
+    if (!path) continue;
+    const data = readFileSync(path);
+    let last: { container: string; seq: number } | null = null;
+    for (const mm of data.subarray(0, l.readTo).toString('latin1').matchAll(marker)) last = { container: mm[1]!, seq: Number(mm[2]) };
+    const after = [...data.subarray(l.readTo).toString('latin1').matchAll(marker)];
+    for (const mm of after) add(mm[1]!, Number(mm[2]));
+    const end = after.length ? { container: after.at(-1)![1]!, seq: Number(after.at(-1)![2]) } : last;
+    if (end) add(end.container, end.seq + 1);
+  }
+  return gaps.filter((g) => !starts.get(g.container)?.has(g.from)).map((g) => `${g.container}: ${g.from}-${g.to}`);
+}
+
 export function printReports(reports: readonly Report[]): string {
-  const head = '| scenario | faults | written | stored | lost | duplicated | dead-lettered | lost bytes counted | peak agent RSS | drain |\n|---|---|---|---|---|---|---|---|---|---|';
-  const rows = reports.map((r) => `| ${r.scenario} | ${r.faults} | ${r.written} | ${r.stored} | ${r.lost} | ${r.duplicated} | ${r.deadLettered} | ${r.lostBytesCounted} | ${r.peakAgentRssMiB} MiB | ${r.drainSec} s |`);
+  const head = '| scenario | faults | written | stored | lost | duplicated | dead-lettered | files reported lost (bytes known) | lost silently | peak agent RSS | drain |\n|---|---|---|---|---|---|---|---|---|---|---|';
+  const rows = reports.map((r) => `| ${r.scenario} | ${r.faults} | ${r.written} | ${r.stored} | ${r.lost} | ${r.duplicated} | ${r.deadLettered} | ${r.lostFilesReported} (${r.lostBytesCounted}) | ${r.unreported.length ? `${r.unreported.length} runs` : 0} | ${r.peakAgentRssMiB} MiB | ${r.drainSec} s |`);
   return [head, ...rows].join('\n');
 }
 
