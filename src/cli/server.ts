@@ -3,7 +3,6 @@ import { loadConfigFile, parseConfig } from '../config/index.js';
 import { loadOrReport } from './load-config.js';
 import { stopSignal } from './signals.js';
 import { serverConfigSchema, type ServerConfig } from '../server/config.js';
-import { startServer } from '../server/run.js';
 
 interface Flags {
   config?: string;
@@ -45,6 +44,9 @@ export function registerServer(program: Command): void {
         return;
       }
       const stop = stopSignal();
+      // Loaded here, not at the top: the engine's native library (DuckDB) costs ~100 MiB of
+      // RSS, which the agent — the same binary — must not pay.
+      const { startServer } = await import('../server/run.js');
       const server = await startServer(cfg);
       await stop;
       await server.stop();

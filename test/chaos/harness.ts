@@ -42,6 +42,8 @@ export interface Report {
    * line): lines lost silently. Must be empty.
    */
   unreported: string[];
+  /** Lines in files created and deleted while the agent was down, which it never saw. */
+  lostUnseen: number;
   peakAgentRssMiB: number;
   drainSec: number;
   /** Where lines are missing: `<container>: a-b, c` for the first few containers. */
@@ -398,11 +400,11 @@ export async function finish(rig: Rig, scenario: string, faults: string, opts: {
     }
     if (ranges.length) missing.push(`${key} (of ${c.lines}): ${ranges.slice(0, 8).join(', ')}${ranges.length > 8 ? ', ...' : ''}`);
   }
-  const unreported = unreportedGaps(gaps, losses, join(rig.dir, 'deleted'));
+  const { silent: unreported, unseenLines } = unreportedGaps(gaps, losses, join(rig.dir, 'deleted'), openedFiles(rig.agent.logs));
   return {
     missing,
     scenario, faults, written: m.total, stored, lost: m.total - stored - deadLettered.size, duplicated, deadLettered: deadLettered.size, lostBytesCounted,
-    lostFilesReported: losses.length, unreported,
+    lostFilesReported: losses.length, unreported, lostUnseen: unseenLines,
     peakAgentRssMiB: Math.round(rig.agent.peakRssKiB / 1024), drainSec: Math.round(drainSec * 10) / 10,
   };
 }
@@ -440,8 +442,8 @@ export function lossReports(logs: readonly string[]): LossReport[] {
  * delivered but not yet checkpointed when the agent was killed), or right after that file's
  * last line (the next files vanished unseen). Returns the runs that started anywhere else.
  */
-export function unreportedGaps(gaps: readonly Gap[], losses: readonly LossReport[], deletedDir: string): string[] {
-  if (gaps.length === 0) return [];
+export function unreportedGaps(gaps: readonly Gap[], losses: readonly LossReport[], deletedDir: string, opened: ReadonlySet<string> = new Set()): { silent: string[]; unseenLines: number } {
+  if (gaps.length === 0) return { silent: [], unseenLines: 0 };
   const files = existsSync(deletedDir) ? readdirSync(deletedDir) : [];
   let byFp: Map<string, string> | null = null;
   const fileFor = (key: string): string | null => {
@@ -478,12 +480,38 @@ export function unreportedGaps(gaps: readonly Gap[], losses: readonly LossReport
     const end = after.length ? { container: after.at(-1)![1]!, seq: Number(after.at(-1)![2]) } : last;
     if (end) add(end.container, end.seq + 1);
   }
-  return gaps.filter((g) => !starts.get(g.container)?.has(g.from)).map((g) => `${g.container}: ${g.from}-${g.to}`);
+  // Files created and deleted while the agent was down, never opened: it cannot know them.
+  // A run of lost lines may start at the first line of one (and is counted apart).
+  const unseenStarts = new Map<string, Set<number>>();
+  for (const f of files) {
+    if (opened.has(f.replace('-', ':'))) continue;
+    const first = marker.exec(readFileSync(join(deletedDir, f)).subarray(0, 4096).toString('latin1'));
+    marker.lastIndex = 0;
+    if (!first) continue;
+    let s = unseenStarts.get(first[1]!);
+    if (!s) unseenStarts.set(first[1]!, (s = new Set()));
+    s.add(Number(first[2]));
+  }
+  const silent: string[] = [];
+  let unseenLines = 0;
+  for (const g of gaps) {
+    if (starts.get(g.container)?.has(g.from)) continue;
+    if (unseenStarts.get(g.container)?.has(g.from)) unseenLines += g.to - g.from + 1;
+    else silent.push(`${g.container}: ${g.from}-${g.to}`);
+  }
+  return { silent, unseenLines };
+}
+
+/** Checkpoint keys of every file the agent opened (its "tailing file" log lines). */
+export function openedFiles(logs: readonly string[]): Set<string> {
+  const out = new Set<string>();
+  for (const log of logs) for (const m of log.matchAll(/"file":"(\d+:\d+)"[^\n]*"msg":"tailing file"/g)) out.add(m[1]!);
+  return out;
 }
 
 export function printReports(reports: readonly Report[]): string {
-  const head = '| scenario | faults | written | stored | lost | duplicated | dead-lettered | files reported lost (bytes known) | lost silently | peak agent RSS | drain |\n|---|---|---|---|---|---|---|---|---|---|---|';
-  const rows = reports.map((r) => `| ${r.scenario} | ${r.faults} | ${r.written} | ${r.stored} | ${r.lost} | ${r.duplicated} | ${r.deadLettered} | ${r.lostFilesReported} (${r.lostBytesCounted}) | ${r.unreported.length ? `${r.unreported.length} runs` : 0} | ${r.peakAgentRssMiB} MiB | ${r.drainSec} s |`);
+  const head = '| scenario | faults | written | stored | lost | of which in files never seen | duplicated | dead-lettered | files reported lost (bytes known) | lost silently | peak agent RSS | drain |\n|---|---|---|---|---|---|---|---|---|---|---|---|';
+  const rows = reports.map((r) => `| ${r.scenario} | ${r.faults} | ${r.written} | ${r.stored} | ${r.lost} | ${r.lostUnseen} | ${r.duplicated} | ${r.deadLettered} | ${r.lostFilesReported} (${r.lostBytesCounted}) | ${r.unreported.length ? `${r.unreported.length} runs` : 0} | ${r.peakAgentRssMiB} MiB | ${r.drainSec} s |`);
   return [head, ...rows].join('\n');
 }
 

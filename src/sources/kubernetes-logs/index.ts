@@ -83,6 +83,10 @@ export class KubernetesLogsSource implements Source {
     const outcome = await this.checkpoints.load();
     this.loaded = outcome;
     this.startAtEnd = outcome === 'fresh' ? this.cfg.read_from === 'end' : outcome === 'corrupt' ? this.cfg.on_corrupt_checkpoint === 'end' : false;
+    // Persist from the start: on a busy node the first scan takes seconds while the files it
+    // has opened are already being read and shipped. An agent killed then must still find
+    // them in its checkpoints, or a file rotated and compressed meanwhile is lost unreported.
+    this.checkpoints.startAutoFlush(this.cfg.checkpoint_interval);
     await this.scan();
     this.initialScanDone = true;
     // Write the checkpoint file now, even empty: a crash before the first interval must not
@@ -91,7 +95,6 @@ export class KubernetesLogsSource implements Source {
     if (!(await stat(this.podsDir).catch(() => null)) && !(await stat(this.containersDir).catch(() => null))) {
       this.ctx.log.warn({ root: this.cfg.root, looked: [this.podsDir, this.containersDir] }, 'no container log directory under root yet; is the host path mounted? Waiting for it to appear');
     }
-    this.checkpoints.startAutoFlush(this.cfg.checkpoint_interval);
     this.scanTimer = setInterval(() => this.requestScan(), this.cfg.rescan_interval);
     this.ctx.log.info({ root: this.cfg.root, files: this.tailers.size, watch: this.watcher.active, checkpoints: outcome }, 'kubernetes_logs started');
   }
@@ -102,8 +105,11 @@ export class KubernetesLogsSource implements Source {
    */
   private async forgetVanished(scanStart: number): Promise<void> {
     const cutoff = Date.now() - VANISHED_GRACE_MS;
-    for (const [key, cp] of [...this.checkpoints.all()]) {
-      if (this.tailers.has(key) || this.stopped) continue;
+    for (const key of [...this.checkpoints.all()].map(([k]) => k)) {
+      // Read now, not from a snapshot taken before the loop: it awaits (reading compressed
+      // copies), and meanwhile tailers close and mark their checkpoints drained.
+      const cp = this.checkpoints.get(key);
+      if (!cp || this.tailers.has(key) || this.stopped) continue;
       const settling = this.settling.get(key);
       if (settling && !settling.settled) continue;
       this.settling.delete(key);
@@ -138,9 +144,12 @@ export class KubernetesLogsSource implements Source {
     // `file` (device:inode, #fingerprint for content whose inode was reused or truncated) and
     // `readTo` say exactly where the loss starts; it runs to the file's end, and past it to the
     // container's oldest file still on disk.
-    this.ctx.log.warn({ path: cp.path, file: key, readTo: cp.offset, lostBytes: lost, exact: cp.drained === true },
-      cp.drained ? 'file deleted before it was read to the end; everything after readTo is lost'
-        : 'file deleted while the agent was not reading it; anything written after readTo is lost (lostBytes: at least this many)');
+    const report = { path: cp.path, file: key, readTo: cp.offset, lostBytes: lost, exact: cp.drained === true };
+    if (cp.drained) this.ctx.log.warn(report, 'file deleted before it was read to the end; everything after readTo is lost');
+    else if (lost > 0) this.ctx.log.warn(report, 'file deleted while the agent was not reading it; anything written after readTo is lost (lostBytes: at least this many)');
+    // Read to its last known size: most often nothing was lost (a rotated file the agent had
+    // finished but not yet closed when it was stopped); said once, not as an alarm.
+    else this.ctx.log.info(report, 'file deleted while the agent was not reading it, after it was read to its last known size; lines written after readTo, if any, are lost');
     this.checkpoints.set(key, { ...cp, offset: size, stdout: size, stderr: size, size, drained: true, updated: Date.now() });
   }
 
@@ -356,7 +365,7 @@ export class KubernetesLogsSource implements Source {
     if (!fromCopy) this.byPath.set(c.path, tailer);
     this.ctx.metrics.filesOpened.inc({ component: this.ctx.name });
     this.ctx.metrics.filesOpen.set({ component: this.ctx.name }, this.tailers.size);
-    this.ctx.log.info({ path: c.path, offset: start.offset, rotated: c.rotated }, 'tailing file');
+    this.ctx.log.info({ path: c.path, file: key, offset: start.offset, rotated: c.rotated }, 'tailing file');
     tailer.start();
   }
 

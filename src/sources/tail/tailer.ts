@@ -181,18 +181,29 @@ export class Tailer {
   }
 
   /**
-   * Put the file in the checkpoints as soon as it is opened: after a crash, a restart then
-   * knows the file (and where reading started) even if no batch was acknowledged yet.
+   * Put the file in the checkpoints as soon as it is opened, and on disk at once: after a
+   * crash, a restart then knows the file (and where reading started) even if no batch was
+   * acknowledged yet — so if the runtime deletes it meanwhile, the loss is reported from there
+   * instead of going unnoticed. Concurrent flushes coalesce into one write.
    */
   private async recordStart(): Promise<void> {
+    if (this.recorded) return;
     if (!this.fp) this.fp = await fingerprint(this.o.fh);
-    if (!this.fp || this.o.checkpoints.get(this.key)) return;
+    if (!this.fp) return; // no complete first line yet: nothing to ship either
+    this.recorded = true;
+    if (this.o.checkpoints.get(this.key)) return;
     const { offset, stdout, stderr } = this.o.start;
     this.o.checkpoints.set(this.key, {
       path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
       offset, stdout, stderr, updated: Date.now(), labels: { ...this.o.labels }, ...this.identityFields(),
     });
+    // Written now rather than at the next checkpoint_interval, but not waited for: waiting
+    // would let a busy file read several chunks ahead of a new one (a fairness test measures
+    // it). The window in which a shipped file is not yet on disk is one write, not an interval.
+    void this.o.checkpoints.flush();
   }
+
+  private recorded = false;
 
   private markCaughtUp(): void {
     if (this.caughtUp) return;
@@ -273,6 +284,8 @@ export class Tailer {
     this.countFramerStats();
     if (events.length === 0) return;
     const source = this.source ?? (await this.makeSource());
+    // A file empty when opened is recorded at its first events.
+    await this.recordStart();
     const p: Pending = { snap: { offset: this.framer.resumeOffset(), ...this.lastEnd }, acked: false, generation: this.generation };
     this.pending.push(p);
     ctx.metrics.eventsIn.inc({ component: ctx.name }, events.length);
