@@ -52,6 +52,27 @@ describe('DuckDbEngine specifics', () => {
     }
   });
 
+  it('forgets replay watermarks not raised for longer than the retention age (at least 7 days)', async () => {
+    const e = await openDuckDbEngine({ dataDir: dir });
+    try {
+      await e.append('t', [{ tsNs: at(0), labels: { app: 'a' }, line: 'one' }], [{ source: 'old-file', offset: 3 }, { source: 'live-file', offset: 5 }]);
+      const now = BigInt(Date.now()) * 1_000_000n;
+      const day = 24n * 3600n * 1_000_000_000n;
+      // A day later, with a one-day retention: still within the 7-day floor, kept.
+      await e.applyRetention({ maxAgeNs: day }, now + day);
+      expect(await e.committedOffsets('t', ['old-file', 'live-file'])).toEqual(new Map([['old-file', 3], ['live-file', 5]]));
+      // 7 days and a bit later, not raised meanwhile: forgotten.
+      await e.applyRetention({ maxAgeNs: day }, now + 7n * day + 60_000_000_000n);
+      expect(await e.committedOffsets('t', ['old-file', 'live-file'])).toEqual(new Map());
+      // A longer retention age keeps them longer.
+      await e.append('t', [], [{ source: 'live-file', offset: 9 }]);
+      await e.applyRetention({ maxAgeNs: 30n * day }, now + 20n * day);
+      expect(await e.committedOffsets('t', ['live-file'])).toEqual(new Map([['live-file', 9]]));
+    } finally {
+      await e.close();
+    }
+  });
+
   it('keeps the partition width it was created with', async () => {
     const e = await openDuckDbEngine({ dataDir: dir, partition: 'hour' });
     await e.append('t', [{ tsNs: at(0, '05:30:00'), labels: { app: 'a' }, line: 'x' }]);

@@ -242,11 +242,12 @@ async function upsertOffsets(conn: DuckDBConnection, tenant: string, offsets: Re
   const entries = [...offsets];
   for (let i = 0; i < entries.length; i += CATALOG_CHUNK) {
     const p = new SqlParams();
-    const values = entries.slice(i, i + CATALOG_CHUNK).map(([source, offset]) => `(${p.str(tenant)}, ${p.str(source)}, ${p.big(BigInt(offset))})`);
+    const now = p.big(BigInt(Date.now()) * 1_000_000n);
+    const values = entries.slice(i, i + CATALOG_CHUNK).map(([source, offset]) => `(${p.str(tenant)}, ${p.str(source)}, ${p.big(BigInt(offset))}, ${now})`);
     // Watermarks only move forward: a replayed, older batch must not lower them.
     await conn.run(
-      `INSERT INTO source_offsets VALUES ${values.join(', ')}
-       ON CONFLICT (tenant, source) DO UPDATE SET "offset" = greatest("offset", excluded."offset")`,
+      `INSERT INTO source_offsets (tenant, source, "offset", updated_ns) VALUES ${values.join(', ')}
+       ON CONFLICT (tenant, source) DO UPDATE SET "offset" = greatest("offset", excluded."offset"), updated_ns = excluded.updated_ns`,
       p.values,
       p.types,
     );

@@ -34,7 +34,7 @@ import { BloomCache } from './bloom-cache.js';
 import { countLines } from './count.js';
 import { ConnectionPool, discard, SerialQueue } from './pool.js';
 import { RegexChecker, regexesOf } from './predicates.js';
-import { checkpoint, dropPartitions, partitionsToDrop } from './retention.js';
+import { checkpoint, dropPartitions, forgetSourceOffsets, partitionsToDrop, SOURCE_OFFSET_MIN_AGE_NS } from './retention.js';
 import { partitionScanSql, scanOrder, scanPartitions } from './scan.js';
 import { ensureSchema, INSTANCE_SETTINGS } from './schema.js';
 import { SqlParams } from './sql.js';
@@ -201,6 +201,7 @@ export class DuckDbEngine implements StoreEngine {
       if (policy.maxBytes !== undefined) await checkpoint(this.writer);
       const names = await partitionsToDrop(this.writer, this.dbPath, policy, nowNs);
       await dropPartitions(this.writer, names);
+      await forgetSourceOffsets(this.writer, nowNs - maxBig(policy.maxAgeNs ?? 0n, SOURCE_OFFSET_MIN_AGE_NS));
       for (const n of names) this.state.partitions.delete(n);
       this.bloomCache.evict(names);
       if (names.length > 0) {
@@ -280,4 +281,8 @@ export class DuckDbEngine implements StoreEngine {
       return streamsWithLines(conn, tenant, matcherSets, startNs, endNs);
     });
   }
+}
+
+function maxBig(a: bigint, b: bigint): bigint {
+  return a > b ? a : b;
 }

@@ -74,6 +74,20 @@ export async function dropPartitions(conn: DuckDBConnection, names: readonly str
   });
 }
 
+/**
+ * Replay watermarks are kept per file an agent ever sent from: one row per rotated file, for
+ * ever, unless forgotten. A watermark only matters while an agent may still re-send that file,
+ * which it does for unacknowledged data — minutes or hours, not the retention age. Rows not
+ * raised since `cutoffNs` go (the retention age, at least SOURCE_OFFSET_MIN_AGE_NS).
+ */
+export async function forgetSourceOffsets(conn: DuckDBConnection, cutoffNs: bigint): Promise<number> {
+  const p = new SqlParams();
+  const r = await conn.run(`DELETE FROM source_offsets WHERE updated_ns < ${p.big(cutoffNs)}`, p.values, p.types);
+  return Number(r.rowsChanged);
+}
+
+export const SOURCE_OFFSET_MIN_AGE_NS = 7n * 24n * 3600n * 1_000_000_000n;
+
 /** Folds the WAL into the database so freed blocks are reused and sizes are current. */
 export async function checkpoint(conn: DuckDBConnection): Promise<void> {
   try {

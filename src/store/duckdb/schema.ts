@@ -12,7 +12,8 @@ import { partitionTable } from './sql.js';
  * - stream_presence(partition, tenant, stream_id, min_ts, max_ts, rows, raw_bytes): which
  *   streams have lines in which partition. It prunes partitions per query, restricts label
  *   queries to a time range without reading lines, and holds the per-tenant row/byte counts.
- * - source_offsets(tenant, source, offset): replay watermarks, raised with the rows they cover.
+ * - source_offsets(tenant, source, offset, updated_ns): replay watermarks, raised with the rows they
+ *   cover; forgotten by retention once not raised for longer than the retention age (at least 7 days).
  * - blocks(partition, blk, tenant, rows, min_ts, max_ts, m, bloom, k): one row per block, i.e.
  *   the lines one append put into one partition. `bloom` is the block's token bloom filter (m
  *   bits, k per token, see ../shared/bloom.ts), NULL when none was built (always read).
@@ -58,11 +59,15 @@ const CATALOG_DDL = [
   `CREATE TABLE IF NOT EXISTS source_offsets (
      tenant VARCHAR NOT NULL, source VARCHAR NOT NULL, "offset" BIGINT NOT NULL,
      PRIMARY KEY (tenant, source))`,
+  // When a watermark last moved, so retention can forget files no agent will replay again.
+  `ALTER TABLE source_offsets ADD COLUMN IF NOT EXISTS updated_ns BIGINT DEFAULT 0`,
 ];
 
 /** Creates the catalog if needed and settles the partition granularity of this database. */
 export async function ensureSchema(conn: DuckDBConnection, wanted: PartitionGranularity | undefined): Promise<PartitionGranularity> {
   for (const ddl of CATALOG_DDL) await conn.run(ddl);
+  // Watermarks from before updated_ns existed count from this start, not from 1970.
+  await conn.run(`UPDATE source_offsets SET updated_ns = ${BigInt(Date.now()) * 1_000_000n} WHERE updated_ns = 0`);
   const rows = (await conn.runAndReadAll(`SELECT key, value FROM meta`)).getRowObjectsJS();
   const meta = new Map(rows.map((r) => [String(r.key), String(r.value)]));
   const version = meta.get('schema_version');
