@@ -1,8 +1,11 @@
 import { createServer, type Server } from 'node:http';
 import type { AgentMetrics } from '../core/metrics.js';
 
-/** GET /metrics in Prometheus text format; GET /health for probes. */
-export async function startMetricsServer(address: string, metrics: AgentMetrics): Promise<Server> {
+/**
+ * GET /metrics in Prometheus text format; GET /healthz (alias /health) while the process
+ * serves; GET /readyz once every component started (sources reading, metadata listed).
+ */
+export async function startMetricsServer(address: string, metrics: AgentMetrics, ready: () => boolean = () => true): Promise<Server> {
   const i = address.lastIndexOf(':');
   const host = address.slice(0, i) || '0.0.0.0';
   const port = Number(address.slice(i + 1));
@@ -12,10 +15,13 @@ export async function startMetricsServer(address: string, metrics: AgentMetrics)
         (body) => res.writeHead(200, { 'content-type': metrics.registry.contentType }).end(body),
         (err: Error) => res.writeHead(500).end(err.message),
       );
-    } else if (req.method === 'GET' && req.url === '/health') {
+    } else if (req.method === 'GET' && (req.url === '/health' || req.url === '/healthz')) {
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
+    } else if (req.method === 'GET' && req.url === '/readyz') {
+      if (ready()) res.writeHead(200, { 'content-type': 'text/plain' }).end('ready\n');
+      else res.writeHead(503, { 'content-type': 'text/plain' }).end('starting\n');
     } else {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics or /health\n');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: try /metrics, /healthz or /readyz\n');
     }
   });
   await new Promise<void>((resolve, reject) => {

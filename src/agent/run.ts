@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import { getHeapStatistics } from 'node:v8';
 import { createLogger, type Logger } from '../core/logger.js';
 import { AgentMetrics } from '../core/metrics.js';
 import type { AgentConfig } from './config.js';
@@ -21,12 +22,15 @@ export interface RunOptions {
 
 export async function startAgent(config: AgentConfig, opts: RunOptions = {}): Promise<RunningAgent> {
   const log = opts.log ?? createLogger(config.log_level);
+  checkHeapLimit(config, log);
   const metrics = new AgentMetrics();
   const topology = new Topology(config, { log, metrics, exitWhenDrained: opts.exitWhenDrained });
   await topology.build();
   let server: Server | null = null;
-  if (config.metrics_address) server = await startMetricsServer(config.metrics_address, metrics);
+  let started = false;
+  if (config.metrics_address) server = await startMetricsServer(config.metrics_address, metrics, () => started);
   await topology.start();
+  started = true;
   let stopping: Promise<void> | null = null;
   return {
     metrics,
@@ -46,4 +50,21 @@ export async function startAgent(config: AgentConfig, opts: RunOptions = {}): Pr
       return stopping;
     },
   };
+}
+
+/**
+ * V8 sizes its heap for the machine, not the pod: on a big node an agent at full speed keeps
+ * hundreds of MiB of garbage between collections and a memory limit kills it. Say so once at
+ * start, with the flag that fixes it (docs/agent.md, Memory).
+ */
+function checkHeapLimit(config: AgentConfig, log: Logger): void {
+  const limitMiB = Math.round(getHeapStatistics().heap_size_limit / 1048576);
+  const buffers = Object.values(config.sinks).reduce((a, s) => a + s.buffer_max_bytes, 0);
+  const suggested = Math.ceil(96 + (3 * buffers) / 1048576);
+  if (limitMiB > 4 * suggested) {
+    log.warn({ heapLimitMiB: limitMiB, suggested: `NODE_OPTIONS="--max-semi-space-size=4 --max-old-space-size=${suggested}"` },
+      'the V8 heap is bounded by the machine, not the pod: memory use may grow far past the buffers between collections');
+  } else {
+    log.info({ heapLimitMiB: limitMiB }, 'heap limit');
+  }
 }

@@ -52,6 +52,7 @@ export class Topology {
     }
     for (const [name, cfg] of Object.entries(this.config.transforms)) {
       const transform = createTransform(cfg, base(name));
+      this.transforms.push(transform);
       for (const input of cfg.inputs) this.addConsumer(input, { kind: 'transform', name, transform });
     }
     for (const [name, cfg] of Object.entries(this.config.sources)) {
@@ -109,7 +110,10 @@ export class Topology {
   private signalStop: () => void = () => undefined;
   private readonly stopped = new Promise<void>((r) => { this.signalStop = r; });
 
+  private readonly transforms: Transform[] = [];
+
   async start(): Promise<void> {
+    for (const t of this.transforms) await t.start?.();
     for (const s of this.sources.values()) await s.start();
   }
 
@@ -143,5 +147,6 @@ export class Topology {
       await r.idle();
       await r.stop();
     }
+    for (const t of this.transforms) await t.stop?.();
   }
 }

@@ -37,6 +37,10 @@ export interface Source {
 export interface Transform {
   /** Returns the events to pass on (possibly the same array), or null to pass nothing. */
   process(batch: EventBatch): EventBatch | null;
+  /** Before any source starts (e.g. fill a metadata cache, so the first lines get it). */
+  start?(): Promise<void>;
+  /** After the sources and sinks stopped. */
+  stop?(): Promise<void>;
 }
 
 export interface Sink {

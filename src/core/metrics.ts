@@ -34,6 +34,11 @@ export class AgentMetrics {
   readonly bufferDropped = this.counter('loggy_buffer_dropped_events_total', 'Events a sink dropped because its memory buffer was full (when_full: drop_newest)', ['component']);
   readonly bufferBytes = this.gauge('loggy_buffer_bytes', 'Bytes held in a sink memory buffer', ['component']);
   readonly rateLimited = this.counter('loggy_rate_limited_events_total', 'Events dropped by a rate_limit transform, per container', ['component', 'namespace', 'pod', 'container']);
+  readonly kubePods = this.gauge('loggy_kube_pods', 'Pods in the metadata cache (deleted ones kept while their logs are read included)', ['component']);
+  readonly kubeWatchUp = this.gauge('loggy_kube_watch_up', '1 while the pod watch on the Kubernetes API is connected', ['component']);
+  readonly kubeApiErrors = this.counter('loggy_kube_api_errors_total', 'Failed list or watch calls to the Kubernetes API (retried with backoff)', ['component']);
+  readonly kubeRelists = this.counter('loggy_kube_relists_total', 'Full pod lists: the first, and one after every 410 Gone', ['component']);
+  readonly kubeMetadataMissing = this.counter('loggy_kube_metadata_missing_events_total', 'Events passed on with path labels only: their pod was not in the cache', ['component']);
   readonly transformDropped = this.counter('loggy_transform_dropped_total', 'Events dropped on purpose by a transform', ['component']);
 
   private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {

@@ -15,12 +15,14 @@ export interface OutEvent {
 }
 
 /** An in-process agent: kubernetes_logs over `root` into a file sink at `out`. */
-export async function runAgent(opts: { root: string; dataDir: string; out: string; source?: Record<string, unknown>; sink?: Record<string, unknown> }): Promise<RunningAgent> {
+export async function runAgent(opts: { root: string; dataDir: string; out: string; source?: Record<string, unknown>; sink?: Record<string, unknown>; transform?: Record<string, unknown> }): Promise<RunningAgent> {
   const cfg = agentConfigSchema.parse({
     data_dir: opts.dataDir,
     shutdown_grace: 500,
     sources: { node: { type: 'kubernetes_logs', root: opts.root, poll_interval: 50, rescan_interval: 500, rotate_wait: 200, checkpoint_interval: 100, ...opts.source } },
-    sinks: { out: { type: 'file', inputs: ['node'], path: opts.out, ...opts.sink } },
+    // One optional transform between the source and the sink.
+    transforms: opts.transform ? { t: { inputs: ['node'], ...opts.transform } } : {},
+    sinks: { out: { type: 'file', inputs: [opts.transform ? 't' : 'node'], path: opts.out, ...opts.sink } },
   });
   return startAgent(cfg, { log: silentLogger });
 }

@@ -1,0 +1,127 @@
+import { z } from 'zod';
+import { EventBatch } from '../../core/batch.js';
+import type { ComponentContext, Transform } from '../../core/component.js';
+import { makeSource, type EventSource } from '../../core/event.js';
+import { duration } from '../../config/schema-helpers.js';
+import { PodCache, type PodApi } from '../../kube/pod-cache.js';
+import type { PodMeta } from '../../kube/pod-meta.js';
+
+export const kubeMetadataTransformSchema = z.strictObject({
+  type: z.literal('kube_metadata'),
+  inputs: z.array(z.string().min(1)).min(1),
+  /** The node whose pods to watch (a DaemonSet passes spec.nodeName through the downward API). */
+  node_name: z.string().min(1).optional(),
+  /** A kubeconfig file; default: the in-cluster service account, else KUBECONFIG / ~/.kube/config. */
+  kubeconfig: z.string().min(1).optional(),
+  /** Pod labels to add (globs on the label key), as `label_<key>`. */
+  pod_labels: z.array(z.string().min(1)).default(['*']),
+  /** Pod annotations to add (globs on the key), as `annotation_<key>`. None by default: they are often large. */
+  pod_annotations: z.array(z.string().min(1)).default([]),
+  /** Add the node name, the owning workload, the container image and the pod IP. */
+  node: z.boolean().default(true),
+  workload: z.boolean().default(true),
+  image: z.boolean().default(true),
+  pod_ip: z.boolean().default(false),
+  /** Deleted pods' metadata is kept this long after deletion, and while their logs are still read. */
+  retain_deleted: duration.default(300_000),
+  /** How long tailing waits at start for the first list of pods, so short-lived pods get their metadata. */
+  sync_timeout: duration.default(10_000),
+});
+export type KubeMetadataTransformConfig = z.infer<typeof kubeMetadataTransformSchema>;
+
+/**
+ * Adds Kubernetes metadata to container logs: pod labels (and chosen annotations), node,
+ * owning workload, image. Keyed by the pod UID in the log path; static pods by their config
+ * hash. The labelled source is built once per file and pod version, not per event. When the
+ * API is unreachable, events pass with their path labels (`loggy_kube_metadata_missing_events_total`).
+ *
+ * Label names are made LogQL-safe (`app.kubernetes.io/name` → `label_app_kubernetes_io_name`),
+ * which also de-dots them for Elasticsearch.
+ */
+export class KubeMetadataTransform implements Transform {
+  private cacheOrNull: PodCache | null = null;
+  private readonly node: string;
+  private readonly enriched = new Map<string, { generation: number; source: EventSource }>();
+  private readonly labelMatch: (k: string) => boolean;
+  private readonly annotationMatch: (k: string) => boolean;
+
+  constructor(private readonly cfg: KubeMetadataTransformConfig, private readonly ctx: ComponentContext, private readonly api?: PodApi) {
+    this.labelMatch = keyMatcher(cfg.pod_labels);
+    this.annotationMatch = keyMatcher(cfg.pod_annotations);
+    const node = cfg.node_name ?? process.env.NODE_NAME;
+    if (!node && !api) throw new Error('kube_metadata: node_name is not set and NODE_NAME is empty (give the DaemonSet env NODE_NAME from spec.nodeName)');
+    this.node = node ?? '';
+  }
+
+  get cache(): PodCache {
+    if (!this.cacheOrNull) throw new Error('kube_metadata: not started');
+    return this.cacheOrNull;
+  }
+
+  async start(): Promise<void> {
+    // @kubernetes/client-node is loaded only by agents that use it: it costs ~50 MiB of RSS.
+    let api = this.api;
+    if (!api) {
+      const k = await import('../../kube/api.js');
+      api = k.nodePodApi(k.loadKubeConfig({ kubeconfig: this.cfg.kubeconfig }), this.node);
+    }
+    this.cacheOrNull = new PodCache(api, { retainDeletedMs: this.cfg.retain_deleted, component: this.ctx.name }, this.ctx.log, this.ctx.metrics);
+    this.cache.start();
+    if (!(await this.cache.synced(this.cfg.sync_timeout))) {
+      this.ctx.log.warn({ waitedMs: this.cfg.sync_timeout }, 'no pod list from the Kubernetes API yet; tailing starts with path labels, metadata follows when the API answers');
+    }
+  }
+
+  async stop(): Promise<void> {
+    await this.cacheOrNull?.stop();
+  }
+
+  process(batch: EventBatch): EventBatch | null {
+    const src = batch.source;
+    const l = src.labels;
+    const pod = (l.pod_uid ? this.cache.get(l.pod_uid) : undefined) ?? (l.namespace && l.pod ? this.cache.getByName(l.namespace, l.pod) : undefined);
+    if (!pod) {
+      this.ctx.metrics.kubeMetadataMissing.inc({ component: this.ctx.name }, batch.events.length);
+      return batch;
+    }
+    let e = this.enriched.get(src.id);
+    if (!e || e.generation !== this.cache.generation) {
+      e = { generation: this.cache.generation, source: makeSource(src.id, src.component, this.labelsFor(l, pod)) };
+      if (this.enriched.size > 50_000) this.enriched.clear(); // files come and go; rebuilt on demand
+      this.enriched.set(src.id, e);
+    }
+    return new EventBatch(e.source, batch.events);
+  }
+
+  private labelsFor(base: Readonly<Record<string, string>>, pod: PodMeta): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(pod.labels)) if (this.labelMatch(k)) out[`label_${safeName(k)}`] = v;
+    for (const [k, v] of Object.entries(pod.annotations)) if (this.annotationMatch(k)) out[`annotation_${safeName(k)}`] = v;
+    if (this.cfg.node && pod.node) out.node = pod.node;
+    if (this.cfg.workload && pod.workloadKind && pod.workload) {
+      out.workload_kind = pod.workloadKind;
+      out.workload = pod.workload;
+    }
+    const image = base.container ? pod.images[base.container] : undefined;
+    if (this.cfg.image && image) out.image = image;
+    if (this.cfg.pod_ip && pod.ip) out.pod_ip = pod.ip;
+    // Path labels win: they name the file the line came from.
+    return { ...out, ...base };
+  }
+}
+
+/**
+ * Globs on label and annotation keys, where `*` matches anything, `/` and `.` included
+ * (`app.kubernetes.io/*`): keys are not paths, so a path glob library would get them wrong.
+ */
+export function keyMatcher(globs: readonly string[]): (key: string) => boolean {
+  if (globs.length === 0) return () => false;
+  const alt = globs.map((g) => g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')).join('|');
+  const re = new RegExp(`^(?:${alt})$`);
+  return (key) => re.test(key);
+}
+
+/** `app.kubernetes.io/name` → `app_kubernetes_io_name`: a label name LogQL and Elasticsearch accept. */
+export function safeName(key: string): string {
+  return key.replace(/[^a-zA-Z0-9_]/g, '_');
+}

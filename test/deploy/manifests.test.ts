@@ -1,0 +1,98 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { agentConfigSchema } from '../../src/agent/config.js';
+import { parseConfig } from '../../src/config/index.js';
+import { serverConfigSchema } from '../../src/server/config.js';
+import { repoRoot } from '../helpers/proc.js';
+
+/**
+ * The manifests in deploy/kubernetes, validated against the Kubernetes API's own schemas (the
+ * kubernetes-models package carries them, generated from the OpenAPI spec), and checked for
+ * what a reviewer would look for: least privilege, read-only host paths, probes, heap bounds.
+ */
+const dir = join(repoRoot, 'deploy/kubernetes');
+
+interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+  [k: string]: unknown;
+}
+
+function objects(file: string): K8sObject[] {
+  return parseAllDocuments(readFileSync(file, 'utf8')).map((d) => {
+    if (d.errors.length) throw new Error(`${file}: ${d.errors[0]!.message}`);
+    return d.toJS() as K8sObject;
+  }).filter(Boolean);
+}
+
+function manifestFiles(sub = ''): string[] {
+  const base = join(dir, sub);
+  return readdirSync(base).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').map((f) => join(base, f));
+}
+
+/** `apps/v1` + `DaemonSet` -> kubernetes-models/apps/v1/DaemonSet; `v1` + `Pod` -> kubernetes-models/v1/Pod. */
+async function validate(o: K8sObject): Promise<void> {
+  const mod = (await import(`kubernetes-models/${o.apiVersion}/${o.kind}`)) as Record<string, new (d: unknown) => { validate(): void }>;
+  const Model = mod[o.kind] ?? mod.default;
+  if (!Model) throw new Error(`no schema for ${o.apiVersion} ${o.kind}`);
+  new Model(o).validate();
+}
+
+const all = [...manifestFiles(), ...manifestFiles('examples')].flatMap((f) => objects(f).map((o) => ({ file: f.slice(dir.length + 1), o })));
+// Manifests are arbitrary nested YAML; the schema validation above is what types them.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const find = (kind: string, name: string) => all.find((x) => x.o.kind === kind && x.o.metadata.name === name)!.o as never as Record<string, any>;
+
+describe('deploy/kubernetes manifests', () => {
+  for (const { file, o } of all) {
+    it(`${file}: ${o.kind} ${o.metadata.name} is valid against the Kubernetes schema`, async () => {
+      await validate(o);
+    });
+  }
+
+  it('kustomization.yaml lists every manifest', () => {
+    const k = objects(join(dir, 'kustomization.yaml'))[0] as unknown as { resources: string[] };
+    expect(k.resources.sort()).toEqual(manifestFiles().map((f) => f.slice(dir.length + 1)).sort());
+  });
+
+  it('gives the agent read-only access to pods, namespaces and replicasets, nothing more', () => {
+    const role = find('ClusterRole', 'loggy-agent');
+    for (const r of role.rules) expect(r.verbs.sort()).toEqual(['get', 'list', 'watch']);
+    expect(role.rules.flatMap((r: { resources: string[] }) => r.resources).sort()).toEqual(['namespaces', 'pods', 'replicasets']);
+  });
+
+  it('mounts host paths read-only (but the checkpoint directory), drops capabilities, bounds the heap, probes health', () => {
+    const ds = find('DaemonSet', 'loggy-agent');
+    const pod = ds.spec.template.spec;
+    const c = pod.containers[0];
+    const hostVolumes = new Set(pod.volumes.filter((v: { hostPath?: unknown }) => v.hostPath).map((v: { name: string }) => v.name));
+    const writable = c.volumeMounts.filter((m: { name: string; readOnly?: boolean }) => hostVolumes.has(m.name) && !m.readOnly).map((m: { mountPath: string }) => m.mountPath);
+    expect(writable).toEqual(['/var/lib/loggy']);
+    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'], add: ['DAC_READ_SEARCH'] } });
+    expect(c.env.find((e: { name: string }) => e.name === 'NODE_OPTIONS').value).toMatch(/--max-old-space-size=\d+/);
+    expect(c.env.find((e: { name: string }) => e.name === 'NODE_NAME').valueFrom.fieldRef.fieldPath).toBe('spec.nodeName');
+    expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+    expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+    expect(pod.tolerations).toEqual([{ operator: 'Exists' }]);
+    expect(c.resources.limits.memory).toBeDefined();
+  });
+
+  it('runs the server as non-root with a read-only root filesystem and a volume claim', () => {
+    const ss = find('StatefulSet', 'loggy-server');
+    const pod = ss.spec.template.spec;
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(pod.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(ss.spec.volumeClaimTemplates[0].metadata.name).toBe('data');
+  });
+
+  it('ships configurations the agent and the server accept', () => {
+    const env = { NODE_NAME: 'node-1', LOGGY_TOKEN: 'agent-token-0123456789', LOGGY_AGENT_TOKEN: 'agent-token-0123456789', LOGGY_READ_TOKEN: 'read-token-0123456789' };
+    const agent = parseConfig(find('ConfigMap', 'loggy-agent').data['agent.yaml'], 'agent-configmap.yaml', agentConfigSchema, { env });
+    expect(Object.keys(agent.sinks)).toEqual(['store']);
+    const server = parseConfig(find('ConfigMap', 'loggy-server').data['server.yaml'], 'server.yaml', serverConfigSchema, { env });
+    expect(server.auth.enabled).toBe(true);
+  });
+});

@@ -1,0 +1,199 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** A self-signed certificate for 127.0.0.1, made once per test process with openssl. */
+let tls: { key: string; cert: string } | null = null;
+function testCertificate(): { key: string; cert: string } {
+  if (tls) return tls;
+  const dir = mkdtempSync(join(tmpdir(), 'loggy-kube-tls-'));
+  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=kube-apiserver',
+    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+  tls = { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') };
+  return tls;
+}
+
+/**
+ * A Kubernetes API server for pods, on 127.0.0.1 over TLS (its own CA in the kubeconfig, a
+ * bearer token, as in a cluster), speaking the real API's JSON: `PodList` with
+ * a resourceVersion, watch streams (`?watch=true`, one JSON event per line, bookmarks when
+ * asked), `410 Gone` for a compacted resourceVersion (as an ERROR event, as the API server
+ * does, or as an HTTP status), field selectors on spec.nodeName, dropped connections.
+ * The agent talks to it through @kubernetes/client-node, unmodified.
+ */
+export class FakeKubeApi {
+  private server: Server | null = null;
+  private readonly sockets = new Set<{ destroy(): void; on(e: 'close', f: () => void): unknown }>();
+  private readonly watchers = new Set<{ node: string | null; res: ServerResponse; bookmarks: boolean }>();
+  private readonly pods = new Map<string, Pod>();
+  /** Every change, for watches that resume from an older resourceVersion (as etcd keeps them until compaction). */
+  private readonly history: Array<{ rv: number; type: string; pod: Pod }> = [];
+  private rv = 100;
+  /** Watches from a resourceVersion below this get 410 Gone. */
+  private compactedBelow = 0;
+  /** 'event': 200 + ERROR event with a Status 410 (what the API server does); 'status': HTTP 410. */
+  goneStyle: 'event' | 'status' = 'event';
+  /** Answer every request with 503 (an API server down behind its load balancer). */
+  down = false;
+  lists = 0;
+  watches = 0;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = createServer(testCertificate(), (req, res) => this.handle(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
+    const addr = this.server.address();
+    if (!addr || typeof addr === 'string') throw new Error('no address');
+    this.url = `https://127.0.0.1:${addr.port}`;
+  }
+
+  /** A kubeconfig pointing at this server, as kubectl would read it. */
+  writeKubeconfig(dir: string): string {
+    const file = join(dir, 'kubeconfig');
+    writeFileSync(file, [
+      'apiVersion: v1', 'kind: Config', 'current-context: test',
+      'clusters:', `- name: test`, '  cluster:', `    server: ${this.url}`,
+      `    certificate-authority-data: ${Buffer.from(testCertificate().cert).toString('base64')}`,
+      'users:', '- name: agent', '  user:', '    token: test-token',
+      'contexts:', '- name: test', '  context:', '    cluster: test', '    user: agent', '',
+    ].join('\n'));
+    return file;
+  }
+
+  async stop(): Promise<void> {
+    for (const w of this.watchers) w.res.end();
+    for (const s of this.sockets) s.destroy();
+    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+  }
+
+  addPod(pod: Pod): Pod {
+    return this.put('ADDED', pod);
+  }
+
+  updatePod(pod: Pod): Pod {
+    return this.put('MODIFIED', pod);
+  }
+
+  deletePod(uid: string): void {
+    const p = [...this.pods.values()].find((x) => x.metadata.uid === uid);
+    if (!p) return;
+    this.pods.delete(uid);
+    const gone = { ...p, metadata: { ...p.metadata, resourceVersion: String(++this.rv) } };
+    this.broadcast('DELETED', gone);
+  }
+
+  /** Etcd compaction: watches resuming from before now get 410 Gone. */
+  compact(): void {
+    this.compactedBelow = this.rv + 1;
+  }
+
+  /** Cut every watch connection (an API server restart, a load balancer timeout). */
+  dropWatches(): void {
+    for (const w of this.watchers) w.res.socket?.destroy();
+    this.watchers.clear();
+  }
+
+  bookmark(): void {
+    for (const w of this.watchers) if (w.bookmarks) w.res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) } } })}\n`);
+  }
+
+  get resourceVersion(): number {
+    return this.rv;
+  }
+
+  private put(type: 'ADDED' | 'MODIFIED', pod: Pod): Pod {
+    const stored: Pod = { ...pod, metadata: { ...pod.metadata, resourceVersion: String(++this.rv) } };
+    this.pods.set(stored.metadata.uid, stored);
+    this.broadcast(type, stored);
+    return stored;
+  }
+
+  private broadcast(type: string, pod: Pod): void {
+    this.history.push({ rv: Number(pod.metadata.resourceVersion), type, pod });
+    for (const w of this.watchers) {
+      if (w.node !== null && pod.spec?.nodeName !== w.node) continue;
+      w.res.write(`${JSON.stringify({ type, object: pod })}\n`);
+    }
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (this.down) return this.status(res, 503, 'ServiceUnavailable', 'apiserver is down');
+    if (req.headers.authorization !== 'Bearer test-token') return this.status(res, 401, 'Unauthorized', 'Unauthorized');
+    if (url.pathname !== '/api/v1/pods') return this.status(res, 404, 'NotFound', `the server could not find the requested resource (${url.pathname})`);
+    const selector = url.searchParams.get('fieldSelector') ?? '';
+    const m = /^spec\.nodeName=(.*)$/.exec(selector);
+    if (selector && !m) return this.status(res, 400, 'BadRequest', `unsupported field selector ${selector}`);
+    const node = m ? m[1]! : null;
+    if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') return this.watch(url, node, res);
+    this.lists++;
+    const items = [...this.pods.values()].filter((p) => node === null || p.spec?.nodeName === node);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+      kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items,
+    }));
+  }
+
+  private watch(url: URL, node: string | null, res: ServerResponse): void {
+    this.watches++;
+    const from = Number(url.searchParams.get('resourceVersion') ?? '0');
+    if (from && from < this.compactedBelow) {
+      const msg = `too old resource version: ${from} (${this.compactedBelow})`;
+      if (this.goneStyle === 'status') return this.status(res, 410, 'Expired', msg);
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+      res.end(`${JSON.stringify({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: msg, reason: 'Expired', code: 410 } })}\n`);
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.flushHeaders();
+    const w = { node, res, bookmarks: url.searchParams.get('allowWatchBookmarks') === 'true' };
+    // Changes after the version asked for come first, as the API server replays them.
+    for (const e of this.history) {
+      if (e.rv > from && (node === null || e.pod.spec?.nodeName === node)) res.write(`${JSON.stringify({ type: e.type, object: e.pod })}\n`);
+    }
+    this.watchers.add(w);
+    res.on('close', () => this.watchers.delete(w));
+  }
+
+  private status(res: ServerResponse, code: number, reason: string, message: string): void {
+    res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
+  }
+}
+
+export interface Pod {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    uid: string;
+    name: string;
+    namespace: string;
+    resourceVersion?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
+  };
+  spec?: { nodeName?: string; containers: Array<{ name: string; image: string }>; initContainers?: Array<{ name: string; image: string }> };
+  status?: { podIP?: string; phase?: string };
+}
+
+/** A pod as the API returns it (a Deployment's, unless `owner` says otherwise). */
+export function pod(o: { name: string; uid: string; namespace?: string; node?: string; labels?: Record<string, string>; annotations?: Record<string, string>;
+  owner?: { kind: string; name: string }; containers?: Record<string, string>; ip?: string }): Pod {
+  const labels = o.labels ?? { app: o.name.split('-')[0]!, 'pod-template-hash': '5d8f7c9b6f' };
+  const owner = o.owner ?? { kind: 'ReplicaSet', name: `${o.name.split('-')[0]}-5d8f7c9b6f` };
+  return {
+    apiVersion: 'v1', kind: 'Pod',
+    metadata: {
+      uid: o.uid, name: o.name, namespace: o.namespace ?? 'shop', labels, annotations: o.annotations ?? {},
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: `owner-${owner.name}`, controller: true }],
+    },
+    spec: { nodeName: o.node ?? 'node-1', containers: Object.entries(o.containers ?? { app: 'registry.example/shop/app:1.4.2' }).map(([name, image]) => ({ name, image })) },
+    status: { podIP: o.ip ?? '10.0.0.7', phase: 'Running' },
+  };
+}

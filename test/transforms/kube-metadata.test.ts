@@ -1,0 +1,109 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { kubeMetadataTransformSchema, safeName } from '../../src/transforms/kube-metadata/index.js';
+import { agentFixture, append, cri, podLog, readOut, runAgent } from '../helpers/agent.js';
+import { FakeKubeApi, pod } from '../helpers/kube-api.js';
+import { waitFor } from '../helpers/proc.js';
+
+/** The agent end to end: kubelet log files + a Kubernetes API over HTTP → labelled events. */
+describe('kube_metadata transform', () => {
+  const fx = agentFixture('loggy-kubemeta-');
+  let api: FakeKubeApi;
+  beforeEach(async () => {
+    api = new FakeKubeApi();
+    await api.start();
+  });
+  afterEach(async () => {
+    await fx.agent?.stop();
+    fx.agent = null;
+    await api.stop();
+  });
+
+  const start = (extra: Record<string, unknown> = {}) => runAgent({
+    root: fx.root, dataDir: fx.dataDir, out: fx.out,
+    transform: { type: 'kube_metadata', node_name: 'node-1', kubeconfig: api.writeKubeconfig(fx.tmpDir), sync_timeout: 3000, ...extra },
+  });
+  const byLine = () => new Map(readOut(fx.out).map((e) => [e.line, e.labels]));
+
+  it('labels lines with pod labels, node, workload and image, LogQL-safe', async () => {
+    api.addPod(pod({ name: 'web-5d8f7c9b6f-x1', uid: 'uid-web', labels: { app: 'web', 'app.kubernetes.io/version': '1.4.2', 'pod-template-hash': '5d8f7c9b6f' },
+      annotations: { 'example.com/team': 'checkout', noisy: 'x' }, containers: { app: 'registry.example/web:1.4.2' } }));
+    append(podLog(fx.root, 'shop', 'web-5d8f7c9b6f-x1', 'app', 0, 'uid-web'), cri('hello'));
+    fx.agent = await start({ pod_annotations: ['example.com/*'] });
+    await waitFor(() => byLine().has('hello'), 5000, 'line');
+    expect(byLine().get('hello')).toEqual({
+      namespace: 'shop', pod: 'web-5d8f7c9b6f-x1', pod_uid: 'uid-web', container: 'app', restart: '0',
+      label_app: 'web', label_app_kubernetes_io_version: '1.4.2', label_pod_template_hash: '5d8f7c9b6f',
+      annotation_example_com_team: 'checkout',
+      node: 'node-1', workload_kind: 'Deployment', workload: 'web', image: 'registry.example/web:1.4.2',
+    });
+  });
+
+  it('gives a pod that lived and died before the agent started its metadata (the first list comes before tailing)', async () => {
+    const p = api.addPod(pod({ name: 'migrate-abc', uid: 'uid-job', owner: { kind: 'Job', name: 'migrate' } }));
+    append(podLog(fx.root, 'shop', 'migrate-abc', 'app', 0, 'uid-job'), cri('migrated 12 tables'));
+    fx.agent = await start();
+    await waitFor(() => byLine().has('migrated 12 tables'), 5000, 'line');
+    expect(byLine().get('migrated 12 tables')).toMatchObject({ workload_kind: 'Job', workload: 'migrate' });
+    expect(p.metadata.resourceVersion).toBeDefined();
+  });
+
+  it('keeps a deleted pod\'s metadata for the lines still being read', async () => {
+    api.addPod(pod({ name: 'worker-5d8f7c9b6f-q', uid: 'uid-w' }));
+    const log = podLog(fx.root, 'shop', 'worker-5d8f7c9b6f-q', 'app', 0, 'uid-w');
+    append(log, cri('before'));
+    fx.agent = await start();
+    await waitFor(() => byLine().has('before'), 5000, 'before');
+    api.deletePod('uid-w');
+    await new Promise((r) => setTimeout(r, 200));
+    append(log, cri('last words'));
+    await waitFor(() => byLine().has('last words'), 5000, 'after deletion');
+    expect(byLine().get('last words')).toMatchObject({ workload: 'worker', node: 'node-1' });
+  });
+
+  it('follows label changes on a running pod', async () => {
+    api.addPod(pod({ name: 'api-5d8f7c9b6f-z', uid: 'uid-api', labels: { app: 'api', track: 'stable' } }));
+    const log = podLog(fx.root, 'shop', 'api-5d8f7c9b6f-z', 'app', 0, 'uid-api');
+    append(log, cri('one'));
+    fx.agent = await start();
+    await waitFor(() => byLine().has('one'), 5000, 'one');
+    api.updatePod(pod({ name: 'api-5d8f7c9b6f-z', uid: 'uid-api', labels: { app: 'api', track: 'canary' } }));
+    await new Promise((r) => setTimeout(r, 300));
+    append(log, cri('two'));
+    await waitFor(() => byLine().has('two'), 5000, 'two');
+    expect(byLine().get('one')).toMatchObject({ label_track: 'stable' });
+    expect(byLine().get('two')).toMatchObject({ label_track: 'canary' });
+  });
+
+  it('goes on with path labels when the API is down, counts it, and labels again once it answers', async () => {
+    api.down = true;
+    api.addPod(pod({ name: 'web-5d8f7c9b6f-d', uid: 'uid-d' }));
+    const log = podLog(fx.root, 'shop', 'web-5d8f7c9b6f-d', 'app', 0, 'uid-d');
+    append(log, cri('while down'));
+    fx.agent = await start({ sync_timeout: 300 });
+    await waitFor(() => byLine().has('while down'), 5000, 'line while the API is down');
+    expect(byLine().get('while down')).toEqual({ namespace: 'shop', pod: 'web-5d8f7c9b6f-d', pod_uid: 'uid-d', container: 'app', restart: '0' });
+    expect(await fx.agent.metrics.total('loggy_kube_metadata_missing_events_total')).toBe(1);
+    expect(await fx.agent.metrics.total('loggy_kube_api_errors_total')).toBeGreaterThanOrEqual(1);
+    api.down = false;
+    await waitFor(async () => (await fx.agent!.metrics.total('loggy_kube_pods')) === 1, 8000, 'cache filled');
+    append(log, cri('after'));
+    await waitFor(() => byLine().has('after'), 5000, 'after');
+    expect(byLine().get('after')).toMatchObject({ workload: 'web' });
+  });
+
+  it('makes label names LogQL-safe', () => {
+    expect(safeName('app.kubernetes.io/name')).toBe('app_kubernetes_io_name');
+    expect(kubeMetadataTransformSchema.safeParse({ type: 'kube_metadata', inputs: ['x'], pod_labels: [''] }).success).toBe(false);
+  });
+
+  it('refuses to start without a node name, saying how to give one', async () => {
+    const saved = process.env.NODE_NAME;
+    delete process.env.NODE_NAME;
+    try {
+      await expect(runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out, transform: { type: 'kube_metadata', kubeconfig: api.writeKubeconfig(fx.tmpDir) } }))
+        .rejects.toThrow(/node_name is not set and NODE_NAME is empty/);
+    } finally {
+      if (saved !== undefined) process.env.NODE_NAME = saved;
+    }
+  });
+});
