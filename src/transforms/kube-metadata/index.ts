@@ -4,7 +4,19 @@ import type { ComponentContext, Transform } from '../../core/component.js';
 import { makeSource, type EventSource } from '../../core/event.js';
 import { duration } from '../../config/schema-helpers.js';
 import { PodCache, type PodApi } from '../../kube/pod-cache.js';
+import { parseLabelSelector, type LabelSelector } from '../../kube/selector.js';
 import type { PodMeta } from '../../kube/pod-meta.js';
+
+const selector = z.string().superRefine((v, ctx) => {
+  try {
+    parseLabelSelector(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+  }
+});
+
+/** The pod annotation that keeps a pod's (or some of its containers') logs out. */
+export const EXCLUDE_ANNOTATION = 'loggy.io/exclude';
 
 export const kubeMetadataTransformSchema = z.strictObject({
   type: z.literal('kube_metadata'),
@@ -22,6 +34,12 @@ export const kubeMetadataTransformSchema = z.strictObject({
   workload: z.boolean().default(true),
   image: z.boolean().default(true),
   pod_ip: z.boolean().default(false),
+  /** Keep only lines of pods whose labels match this selector (kubectl -l syntax). */
+  include_pods: selector.optional(),
+  /** Drop lines of pods whose labels match this selector. */
+  exclude_pods: selector.optional(),
+  /** Honour the `loggy.io/exclude` pod annotation ("true": the whole pod; else a list of container names). */
+  exclude_annotation: z.boolean().default(true),
   /** Deleted pods' metadata is kept this long after deletion, and while their logs are still read. */
   retain_deleted: duration.default(300_000),
   /** How long tailing waits at start for the first list of pods, so short-lived pods get their metadata. */
@@ -41,11 +59,15 @@ export type KubeMetadataTransformConfig = z.infer<typeof kubeMetadataTransformSc
 export class KubeMetadataTransform implements Transform {
   private cacheOrNull: PodCache | null = null;
   private readonly node: string;
-  private readonly enriched = new Map<string, { generation: number; source: EventSource }>();
+  private readonly enriched = new Map<string, { generation: number; source: EventSource | null }>();
+  private readonly include: LabelSelector | null;
+  private readonly exclude: LabelSelector | null;
   private readonly labelMatch: (k: string) => boolean;
   private readonly annotationMatch: (k: string) => boolean;
 
   constructor(private readonly cfg: KubeMetadataTransformConfig, private readonly ctx: ComponentContext, private readonly api?: PodApi) {
+    this.include = cfg.include_pods !== undefined ? parseLabelSelector(cfg.include_pods) : null;
+    this.exclude = cfg.exclude_pods !== undefined ? parseLabelSelector(cfg.exclude_pods) : null;
     this.labelMatch = keyMatcher(cfg.pod_labels);
     this.annotationMatch = keyMatcher(cfg.pod_annotations);
     const node = cfg.node_name ?? process.env.NODE_NAME;
@@ -86,11 +108,28 @@ export class KubeMetadataTransform implements Transform {
     }
     let e = this.enriched.get(src.id);
     if (!e || e.generation !== this.cache.generation) {
-      e = { generation: this.cache.generation, source: makeSource(src.id, src.component, this.labelsFor(l, pod)) };
+      e = { generation: this.cache.generation, source: this.wanted(pod, l.container) ? makeSource(src.id, src.component, this.labelsFor(l, pod)) : null };
       if (this.enriched.size > 50_000) this.enriched.clear(); // files come and go; rebuilt on demand
       this.enriched.set(src.id, e);
     }
+    if (e.source === null) {
+      this.ctx.metrics.transformDropped.inc({ component: this.ctx.name }, batch.events.length);
+      return null;
+    }
     return new EventBatch(e.source, batch.events);
+  }
+
+  /**
+   * Selectors and the exclude annotation. A pod the cache does not know is never dropped:
+   * without metadata there is nothing to judge, and losing logs is worse than keeping some.
+   */
+  private wanted(pod: PodMeta, container: string | undefined): boolean {
+    if (this.include && !this.include(pod.labels)) return false;
+    if (this.exclude && this.exclude(pod.labels)) return false;
+    const ann = this.cfg.exclude_annotation ? pod.annotations[EXCLUDE_ANNOTATION]?.trim() : undefined;
+    if (ann === 'true') return false;
+    if (ann && container && ann.split(',').map((c) => c.trim()).includes(container)) return false;
+    return true;
   }
 
   private labelsFor(base: Readonly<Record<string, string>>, pod: PodMeta): Record<string, string> {
