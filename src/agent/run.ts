@@ -18,17 +18,21 @@ export interface RunningAgent {
 export interface RunOptions {
   exitWhenDrained?: boolean;
   log?: Logger;
+  /** Counters to continue (a configuration reload keeps them); new ones otherwise. */
+  metrics?: AgentMetrics;
+  /** Serve metrics_address (default); off when the caller serves it across reloads. */
+  serveMetrics?: boolean;
 }
 
 export async function startAgent(config: AgentConfig, opts: RunOptions = {}): Promise<RunningAgent> {
   const log = opts.log ?? createLogger(config.log_level);
   checkHeapLimit(config, log);
-  const metrics = new AgentMetrics();
+  const metrics = opts.metrics ?? new AgentMetrics();
   const topology = new Topology(config, { log, metrics, exitWhenDrained: opts.exitWhenDrained });
   await topology.build();
   let server: Server | null = null;
   let started = false;
-  if (config.metrics_address) server = await startMetricsServer(config.metrics_address, metrics, () => started);
+  if (config.metrics_address && opts.serveMetrics !== false) server = await startMetricsServer(config.metrics_address, metrics, () => started);
   await topology.start();
   started = true;
   let stopping: Promise<void> | null = null;

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { agentConfigSchema, type AgentConfig } from '../agent/config.js';
-import { startAgent } from '../agent/run.js';
+import { runWithReload } from '../agent/reload.js';
+import { createLogger } from '../core/logger.js';
 import { loadConfigFile } from '../config/index.js';
 import { loadOrReport } from './load-config.js';
 import { stopSignal } from './signals.js';
@@ -34,9 +35,11 @@ export function registerAgent(program: Command): void {
         return;
       }
       const stop = stopSignal();
-      const agent = await startAgent(cfg, { exitWhenDrained: opts.exitWhenDrained });
+      const log = createLogger(cfg.log_level);
+      // Changes to the file apply without a restart (see agent/reload.ts).
+      const agent = await runWithReload(opts.config, cfg, { exitWhenDrained: opts.exitWhenDrained, log });
       const how = await Promise.race([stop, opts.exitWhenDrained ? agent.drained().then(() => 'drained') : stop]);
-      agent.log.info({ reason: how }, 'stopping');
+      log.info({ reason: how }, 'stopping');
       await agent.stop();
       process.exitCode = 0;
     });
