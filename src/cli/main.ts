@@ -3,6 +3,7 @@ import { registerAgent } from './agent.js';
 import { registerDemo } from './demo.js';
 import { registerServer } from './server.js';
 import { registerSimulate } from './simulate.js';
+import { registerStream } from './stream.js';
 
 /** Entry point of the `loggy` binary. Each command lives in its own file and registers itself. */
 export async function main(argv: string[]): Promise<number> {
@@ -14,6 +15,7 @@ export async function main(argv: string[]): Promise<number> {
   registerDemo(program);
   registerServer(program);
   registerSimulate(program);
+  registerStream(program);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (err) {

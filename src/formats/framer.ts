@@ -3,6 +3,7 @@ import { EventFlags } from '../core/event.js';
 import { cutUtf8, latin1, nowTs, truncateString, utf8 } from './bytes.js';
 import { LineCarry } from './carry.js';
 import { parseCri } from './cri.js';
+import { RawFramer } from './raw.js';
 import { detectFormat } from './detect.js';
 import { DockerParser, parseOversized } from './docker-json.js';
 import { Multiline } from './multiline.js';
@@ -277,6 +278,14 @@ export class Framer {
   }
 }
 
-export function createFramer(opts: FramerOptions): Framer {
+/** What a tailer needs of a framer: the container-log Framer, or RawFramer for plain files. */
+export interface LineFramer extends Pick<Framer, 'push' | 'flush' | 'nextFlushDue' | 'resumeOffset' | 'reset' | 'stats' | 'bufferedBytes'> {
+  readonly format: LogFormat | 'raw' | null;
+}
+
+export function createFramer(opts: FramerOptions & { format?: LogFormat | 'auto' }): Framer;
+export function createFramer(opts: FramerOptions): LineFramer;
+export function createFramer(opts: FramerOptions): LineFramer {
+  if (opts.format === 'raw') return new RawFramer(Math.max(1, Math.floor(opts.maxLineBytes)));
   return new Framer(opts);
 }

@@ -17,8 +17,8 @@ export interface MultilineOptions {
 }
 
 export interface FramerOptions {
-  /** Default 'auto': the first non-empty line decides (`{` → docker, else CRI). */
-  format?: LogFormat | 'auto';
+  /** Default 'auto': the first non-empty line decides (`{` → docker, else CRI). 'raw': plain text lines. */
+  format?: LogFormat | 'auto' | 'raw';
   /**
    * Cap on a logical line's message bytes (UTF-8). A longer line keeps its first
    * maxLineBytes (cut on a character boundary) and is flagged Truncated. Also bounds

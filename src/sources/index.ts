@@ -1,13 +1,15 @@
 import { z } from 'zod';
 import type { Source, SourceContext } from '../core/component.js';
+import { FileSource, fileSourceSchema } from './file/index.js';
 import { KubernetesLogsSource, kubernetesLogsSchema } from './kubernetes-logs/index.js';
 
 /** The one place sources are registered. */
-export const sourceSchema = z.discriminatedUnion('type', [kubernetesLogsSchema]);
+export const sourceSchema = z.discriminatedUnion('type', [kubernetesLogsSchema, fileSourceSchema]);
 export type SourceConfig = z.infer<typeof sourceSchema>;
 
 export async function createSource(cfg: SourceConfig, ctx: SourceContext): Promise<Source> {
   switch (cfg.type) {
     case 'kubernetes_logs': return new KubernetesLogsSource(cfg, ctx);
+    case 'file': return new FileSource(cfg, ctx);
   }
 }

@@ -88,6 +88,15 @@ describe('deploy/kubernetes manifests', () => {
     expect(ss.spec.volumeClaimTemplates[0].metadata.name).toBe('data');
   });
 
+  it('ships sidecar examples whose commands and configurations Loggy accepts', () => {
+    const env = { POD_NAME: 'p', POD_NAMESPACE: 'default', LOGGY_TOKEN: 'agent-token-0123456789' };
+    const cfg = parseConfig(find('ConfigMap', 'counter-agent-sidecar').data['agent.yaml'], 'agent-sidecar.yaml', agentConfigSchema, { env });
+    expect(cfg.sources.app).toMatchObject({ type: 'file', include: ['/var/log/*.log'] });
+    const streaming = find('Pod', 'counter-files').spec.containers.filter((c: { args: string[] }) => c.args[0] === 'stream');
+    expect(streaming).toHaveLength(2);
+    for (const c of streaming) expect(c.args).toContain('--state');
+  });
+
   it('ships configurations the agent and the server accept', () => {
     const env = { NODE_NAME: 'node-1', LOGGY_TOKEN: 'agent-token-0123456789', LOGGY_AGENT_TOKEN: 'agent-token-0123456789', LOGGY_READ_TOKEN: 'read-token-0123456789' };
     const agent = parseConfig(find('ConfigMap', 'loggy-agent').data['agent.yaml'], 'agent-configmap.yaml', agentConfigSchema, { env });

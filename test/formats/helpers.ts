@@ -1,6 +1,6 @@
 import type { LogEvent } from '../../src/core/event.js';
 import { makeRng } from '../../src/sim/random.js';
-import { createFramer, type Framer, type FramerOptions } from '../../src/formats/index.js';
+import { createFramer, type FramerOptions, type LineFramer } from '../../src/formats/index.js';
 
 export const TS = '2026-11-22T00:00:00.000000123Z';
 export const MALFORMED_TS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/;
@@ -46,7 +46,7 @@ export type Split = 'one' | 'byte' | { seed: number; max: number };
  * Feed `input` to a framer in chunks copied into a reused buffer that is scribbled over
  * after each push (so kept references into it would show up as corrupt events).
  */
-export function feed(framer: Framer, input: Buffer, split: Split = 'one', out: LogEvent[] = [], base = 0): LogEvent[] {
+export function feed(framer: LineFramer, input: Buffer, split: Split = 'one', out: LogEvent[] = [], base = 0): LogEvent[] {
   const scratch = Buffer.alloc(input.length + 1);
   const next = split === 'one' ? () => input.length : split === 'byte' ? () => 1 : (() => {
     const r = rng(split.seed);
@@ -63,7 +63,7 @@ export function feed(framer: Framer, input: Buffer, split: Split = 'one', out: L
   return out;
 }
 
-export function frame(input: Buffer | string, o: Partial<FramerOptions> = {}, split: Split = 'one'): { f: Framer; events: LogEvent[] } {
+export function frame(input: Buffer | string, o: Partial<FramerOptions> = {}, split: Split = 'one'): { f: LineFramer; events: LogEvent[] } {
   const f = createFramer(opts(o));
   const events = feed(f, typeof input === 'string' ? Buffer.from(input) : input, split);
   return { f, events };

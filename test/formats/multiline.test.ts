@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EventFlags, type LogEvent } from '../../src/core/event.js';
-import { createFramer, type Framer, type MultilineOptions } from '../../src/formats/index.js';
+import { createFramer, type LineFramer, type MultilineOptions } from '../../src/formats/index.js';
 import { cri, ev, feed, FileBuilder, opts, TS } from './helpers.js';
 
 const T0 = 1_800_000_000_000;
 const ML = EventFlags.Multiline;
 
-function framer(m: MultilineOptions, maxLineBytes = 64 * 1024): Framer {
+function framer(m: MultilineOptions, maxLineBytes = 64 * 1024): LineFramer {
   return createFramer(opts({ maxLineBytes, multiline: m }));
 }
 

@@ -4,7 +4,7 @@ import { EventBatch } from '../../core/batch.js';
 import { orphanKey, type CheckpointStore } from '../../core/checkpoints.js';
 import type { SourceContext } from '../../core/component.js';
 import { makeSource, type EventSource, type Labels, type LogEvent } from '../../core/event.js';
-import { createFramer, type Framer, type FramerOptions } from '../../formats/index.js';
+import { createFramer, type FramerOptions, type LineFramer } from '../../formats/index.js';
 import { fingerprint, type Fingerprint } from './fingerprint.js';
 import type { ReadSlots } from './read-slots.js';
 
@@ -62,7 +62,7 @@ interface Pending {
  */
 export class Tailer {
   readonly key: string;
-  private readonly framer: Framer;
+  private readonly framer: LineFramer;
   private offset: number;
   private lastEnd: { stdout: number; stderr: number };
   private source: EventSource | null = null;
