@@ -35,7 +35,8 @@ export class Topology {
 
   async build(): Promise<void> {
     const { log, metrics } = this.opts;
-    const base = (name: string) => ({ name, dataDir: this.config.data_dir, log: log.child({ component: name }), metrics });
+    const shared = new Map<string, unknown>();
+    const base = (name: string) => ({ name, dataDir: this.config.data_dir, log: log.child({ component: name }), metrics, shared });
     for (const [name, cfg] of Object.entries(this.config.sinks)) {
       const sink = createSink(cfg, base(name));
       const disk = cfg.disk_buffer;

@@ -9,6 +9,8 @@ export interface ComponentContext {
   readonly dataDir: string;
   readonly log: Logger;
   readonly metrics: AgentMetrics;
+  /** Resources components of one agent share (e.g. one pod cache for metadata and in-pod files). */
+  readonly shared: Map<string, unknown>;
 }
 
 export interface SourceContext extends ComponentContext {

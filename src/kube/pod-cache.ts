@@ -105,6 +105,11 @@ export class PodCache {
     return this.byUid.size;
   }
 
+  /** Every pod known, deleted ones still kept included. */
+  pods(): PodMeta[] {
+    return [...this.byUid.values()].map((e) => e.meta);
+  }
+
   private async run(): Promise<void> {
     let rv = '';
     let failures = 0;

@@ -17,7 +17,19 @@ export interface PodMeta {
   images: Record<string, string>;
   /** kubelet's config hash for a static pod: its log directory is named after it, not the mirror pod's UID. */
   configHash?: string;
+  /** Container name → its volume mounts (to find in-pod files on the node). */
+  mounts: Record<string, VolumeMount[]>;
+  /** Volume name → where its data lives, for the kinds whose files are on the node. */
+  volumes: Record<string, PodVolume>;
 }
+
+export interface VolumeMount {
+  name: string;
+  mountPath: string;
+  subPath?: string;
+}
+
+export type PodVolume = { kind: 'emptyDir' } | { kind: 'hostPath'; path: string } | { kind: 'other' };
 
 const CONFIG_HASH = 'kubernetes.io/config.hash';
 
@@ -26,8 +38,14 @@ export function podMeta(pod: V1Pod): PodMeta | null {
   const m = pod.metadata;
   if (!m?.uid || !m.name || !m.namespace) return null;
   const images: Record<string, string> = {};
+  const mounts: Record<string, VolumeMount[]> = {};
   for (const c of [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])]) {
     if (c.name && c.image) images[c.name] = c.image;
+    if (c.name) mounts[c.name] = (c.volumeMounts ?? []).map((v) => ({ name: v.name, mountPath: v.mountPath, ...(v.subPath ? { subPath: v.subPath } : {}) }));
+  }
+  const volumes: Record<string, PodVolume> = {};
+  for (const v of pod.spec?.volumes ?? []) {
+    volumes[v.name] = v.emptyDir ? { kind: 'emptyDir' } : v.hostPath?.path ? { kind: 'hostPath', path: v.hostPath.path } : { kind: 'other' };
   }
   const labels = { ...(m.labels ?? {}) };
   const annotations = { ...(m.annotations ?? {}) };
@@ -43,6 +61,8 @@ export function podMeta(pod: V1Pod): PodMeta | null {
     ...workloadOf(m.name, labels, m.ownerReferences ?? [], pod.spec?.nodeName),
     images,
     configHash: annotations[CONFIG_HASH],
+    mounts,
+    volumes,
   };
 }
 

@@ -178,13 +178,19 @@ export interface Pod {
     annotations?: Record<string, string>;
     ownerReferences?: Array<{ apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }>;
   };
-  spec?: { nodeName?: string; containers: Array<{ name: string; image: string }>; initContainers?: Array<{ name: string; image: string }> };
+  spec?: {
+    nodeName?: string;
+    containers: Array<{ name: string; image: string; volumeMounts?: Array<{ name: string; mountPath: string; subPath?: string }> }>;
+    initContainers?: Array<{ name: string; image: string }>;
+    volumes?: Array<{ name: string; emptyDir?: Record<string, never>; hostPath?: { path: string }; configMap?: { name: string } }>;
+  };
   status?: { podIP?: string; phase?: string };
 }
 
 /** A pod as the API returns it (a Deployment's, unless `owner` says otherwise). */
 export function pod(o: { name: string; uid: string; namespace?: string; node?: string; labels?: Record<string, string>; annotations?: Record<string, string>;
-  owner?: { kind: string; name: string }; containers?: Record<string, string>; ip?: string }): Pod {
+  owner?: { kind: string; name: string }; containers?: Record<string, string>; ip?: string;
+  mounts?: Record<string, Array<{ name: string; mountPath: string; subPath?: string }>>; volumes?: NonNullable<Pod['spec']>['volumes'] }): Pod {
   const labels = o.labels ?? { app: o.name.split('-')[0]!, 'pod-template-hash': '5d8f7c9b6f' };
   const owner = o.owner ?? { kind: 'ReplicaSet', name: `${o.name.split('-')[0]}-5d8f7c9b6f` };
   return {
@@ -193,7 +199,11 @@ export function pod(o: { name: string; uid: string; namespace?: string; node?: s
       uid: o.uid, name: o.name, namespace: o.namespace ?? 'shop', labels, annotations: o.annotations ?? {},
       ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: `owner-${owner.name}`, controller: true }],
     },
-    spec: { nodeName: o.node ?? 'node-1', containers: Object.entries(o.containers ?? { app: 'registry.example/shop/app:1.4.2' }).map(([name, image]) => ({ name, image })) },
+    spec: {
+      nodeName: o.node ?? 'node-1',
+      containers: Object.entries(o.containers ?? { app: 'registry.example/shop/app:1.4.2' }).map(([name, image]) => ({ name, image, ...(o.mounts?.[name] ? { volumeMounts: o.mounts[name] } : {}) })),
+      ...(o.volumes ? { volumes: o.volumes } : {}),
+    },
     status: { podIP: o.ip ?? '10.0.0.7', phase: 'Running' },
   };
 }

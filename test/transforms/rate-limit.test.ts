@@ -14,7 +14,7 @@ const events = (n: number, line = 'x'.repeat(10)): LogEvent[] =>
 function setup(cfg: Record<string, unknown>) {
   let now = 1_000_000;
   const metrics = new AgentMetrics();
-  const t = new RateLimitTransform(rateLimitTransformSchema.parse({ type: 'rate_limit', inputs: ['node'], ...cfg }), { name: 'limit', dataDir: '/tmp', log: silentLogger, metrics }, () => now);
+  const t = new RateLimitTransform(rateLimitTransformSchema.parse({ type: 'rate_limit', inputs: ['node'], ...cfg }), { name: 'limit', dataDir: '/tmp', log: silentLogger, metrics, shared: new Map<string, unknown>() }, () => now);
   return { t, metrics, advance: (ms: number) => { now += ms; } };
 }
 

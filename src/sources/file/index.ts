@@ -1,4 +1,4 @@
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import { z } from 'zod';
@@ -23,22 +23,46 @@ export const fileSourceSchema = z.strictObject({
 });
 export type FileSourceConfig = z.infer<typeof fileSourceSchema>;
 
+/** What FileSource needs of its config besides the targets. */
+export type TailFilesConfig = Pick<FileSourceConfig, 'format' | 'read_from' | 'max_line_bytes' | 'rescan_interval' | 'poll_interval' | 'rotate_wait' | 'read_chunk_bytes' | 'read_concurrency' | 'checkpoint_interval'>;
+
 /** How deep below a glob's fixed prefix to look: `**` anywhere means deep (bounded). */
 const MAX_DEPTH = 8;
 
+/** What to tail: globs, the labels their lines carry, and optionally a directory they must stay in. */
+export interface FileTarget {
+  include: readonly string[];
+  exclude?: readonly string[];
+  labels: Labels;
+  /**
+   * Files must resolve (symlinks followed) inside this directory. For paths a pod names: a
+   * symlink in its volume must not make the agent, which may read any file on the node, read
+   * one the pod could not.
+   */
+  confine?: string;
+  /** The `file` label is the path as the container sees it: the node prefix replaced. */
+  seenAs?: { node: string; container: string };
+}
+
+interface CompiledTarget {
+  target: FileTarget;
+  roots: Array<{ base: string; depth: number }>;
+  matches: (path: string) => boolean;
+  excluded: (path: string) => boolean;
+}
+
 /**
  * Tails files named by globs: the sidecar pattern (an application writing its own files to a
- * shared volume) and `loggy stream`. The same tailer as container logs — by descriptor, so a
- * renamed (rotated) file is read to its end; checkpoints by device, inode and first line; a
- * file appearing under the same name is a new file. Plain lines by default.
+ * shared volume), `loggy stream`, and in-pod files named by annotations (whose targets change
+ * as pods come and go). The same tailer as container logs — by descriptor, so a renamed
+ * (rotated) file is read to its end; checkpoints by device, inode and first line; a file
+ * appearing under the same name is a new file. Plain lines by default.
  */
 export class FileSource implements Source {
   private readonly checkpoints: CheckpointStore;
   private readonly slots: ReadSlots;
   private readonly tailers = new Map<string, Tailer>();
-  private readonly roots: Array<{ base: string; depth: number }>;
-  private readonly matches: (path: string) => boolean;
-  private readonly excluded: (path: string) => boolean;
+  private readonly compiled = new Map<string, CompiledTarget>();
   private readonly unreadable = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private scanning: Promise<void> | null = null;
@@ -46,16 +70,14 @@ export class FileSource implements Source {
   private firstStart = false;
   private initialScanDone = false;
 
-  constructor(private readonly cfg: FileSourceConfig, private readonly ctx: SourceContext) {
+  constructor(private readonly cfg: TailFilesConfig, private readonly ctx: SourceContext, private readonly targets: () => FileTarget[]) {
     this.checkpoints = new CheckpointStore(ctx.dataDir, ctx.name, ctx.log, ctx.metrics);
     this.slots = new ReadSlots(cfg.read_concurrency, cfg.read_chunk_bytes);
-    this.matches = picomatch(cfg.include, { dot: true });
-    this.excluded = cfg.exclude.length ? picomatch(cfg.exclude, { dot: true }) : () => false;
-    this.roots = cfg.include.map((g) => {
-      const s = picomatch.scan(g);
-      const glob = s.glob;
-      return { base: s.isGlob ? s.base || '/' : g, depth: !s.isGlob ? 0 : glob.includes('**') ? MAX_DEPTH : glob.split('/').length };
-    });
+  }
+
+  static fromConfig(cfg: FileSourceConfig, ctx: SourceContext): FileSource {
+    const target: FileTarget = { include: cfg.include, exclude: cfg.exclude, labels: cfg.labels };
+    return new FileSource(cfg, ctx, () => [target]);
   }
 
   async start(): Promise<void> {
@@ -64,32 +86,65 @@ export class FileSource implements Source {
     await this.scan();
     this.initialScanDone = true;
     await this.checkpoints.flush();
-    this.timer = setInterval(() => {
-      this.scanning ??= this.scan().finally(() => { this.scanning = null; });
-    }, this.cfg.rescan_interval);
-    this.ctx.log.info({ include: this.cfg.include, files: this.tailers.size }, 'file source started');
+    this.timer = setInterval(() => this.requestScan(), this.cfg.rescan_interval);
+    this.ctx.log.info({ files: this.tailers.size }, 'file source started');
+  }
+
+  /** Look again now (targets changed), without waiting for the next rescan. */
+  requestScan(): void {
+    this.scanning ??= this.scan().finally(() => { this.scanning = null; });
+  }
+
+  private compile(t: FileTarget): CompiledTarget {
+    const key = JSON.stringify([t.include, t.exclude ?? [], t.confine ?? '']);
+    let c = this.compiled.get(key);
+    if (!c) {
+      if (this.compiled.size > 10_000) this.compiled.clear();
+      c = {
+        target: t,
+        matches: picomatch([...t.include], { dot: true }),
+        excluded: t.exclude?.length ? picomatch([...t.exclude], { dot: true }) : () => false,
+        roots: t.include.map((g) => {
+          const s = picomatch.scan(g);
+          return { base: s.isGlob ? s.base || '/' : g, depth: !s.isGlob ? 0 : s.glob.includes('**') ? MAX_DEPTH : s.glob.split('/').length };
+        }),
+      };
+      this.compiled.set(key, c);
+    }
+    return { ...c, target: t };
   }
 
   private async scan(): Promise<void> {
-    for (const r of this.roots) await this.walk(r.base, r.depth);
+    for (const t of this.targets()) {
+      const c = this.compile(t);
+      for (const r of c.roots) await this.walk(c, r.base, r.depth);
+    }
   }
 
-  private async walk(path: string, depth: number): Promise<void> {
+  private async walk(c: CompiledTarget, path: string, depth: number): Promise<void> {
     if (this.stopped) return;
     const st = await stat(path).catch(() => null);
     if (!st) return;
     if (st.isFile()) {
-      if (this.matches(path) && !this.excluded(path)) await this.consider(path, st.dev, st.ino, st.size);
+      if (c.matches(path) && !c.excluded(path)) await this.consider(c.target, path, st.dev, st.ino, st.size);
       return;
     }
     if (!st.isDirectory() || depth <= 0) return;
     const names = await readdir(path).catch(() => [] as string[]);
-    for (const n of names) await this.walk(join(path, n), depth - 1);
+    for (const n of names) await this.walk(c, join(path, n), depth - 1);
   }
 
-  private async consider(path: string, dev: number, ino: number, size: number): Promise<void> {
+  private async consider(target: FileTarget, path: string, dev: number, ino: number, size: number): Promise<void> {
     const key = `${dev}:${ino}`;
     if (this.tailers.has(key) || this.stopped) return;
+    if (target.confine && !(await isInside(path, target.confine))) {
+      if (!this.unreadable.has(key)) {
+        this.unreadable.add(key);
+        this.ctx.metrics.fileErrors.inc({ component: this.ctx.name });
+        this.ctx.log.warn({ path, confine: target.confine }, 'file resolves outside its volume (symlink); not read');
+      }
+      return;
+    }
     let fh;
     try {
       fh = await open(path, 'r');
@@ -99,6 +154,12 @@ export class FileSource implements Source {
         this.ctx.metrics.fileErrors.inc({ component: this.ctx.name });
         this.ctx.log.warn({ path, err: (err as Error).message }, 'cannot open log file');
       }
+      return;
+    }
+    // The file opened must be the one judged (a symlink swapped meanwhile is not followed).
+    const opened = await fh.stat().catch(() => null);
+    if (!opened || opened.dev !== dev || opened.ino !== ino) {
+      await fh.close();
       return;
     }
     this.unreadable.delete(key);
@@ -116,7 +177,8 @@ export class FileSource implements Source {
       if (cp) this.checkpoints.delete(key); // the inode holds another file now
       if (this.firstStart && !this.initialScanDone && this.cfg.read_from === 'end') start = { offset: size, stdout: size, stderr: size };
     }
-    const labels: Labels = { ...this.cfg.labels, file: path };
+    const seen = target.seenAs && path.startsWith(target.seenAs.node) ? target.seenAs.container + path.slice(target.seenAs.node.length) : path;
+    const labels: Labels = { ...target.labels, file: seen };
     const tailer = new Tailer({
       path, fh, dev, ino, fp, labels, start, key,
       framer: { format: this.cfg.format, maxLineBytes: this.cfg.max_line_bytes },
@@ -150,4 +212,10 @@ export class FileSource implements Source {
     await this.checkpoints.close();
     await Promise.all([...this.tailers.values()].map((t) => t.release()));
   }
+}
+
+/** Whether `path`, symlinks resolved, lies inside `dir` (itself resolved). */
+async function isInside(path: string, dir: string): Promise<boolean> {
+  const [p, d] = await Promise.all([realpath(path).catch(() => null), realpath(dir).catch(() => null)]);
+  return p !== null && d !== null && (p === d || p.startsWith(`${d}/`));
 }

@@ -3,7 +3,8 @@ import { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Transform } from '../../core/component.js';
 import { makeSource, type EventSource } from '../../core/event.js';
 import { duration } from '../../config/schema-helpers.js';
-import { PodCache, type PodApi } from '../../kube/pod-cache.js';
+import type { PodCache, PodApi } from '../../kube/pod-cache.js';
+import { nodeName, usePodCache } from '../../kube/shared.js';
 import { parseLabelSelector, type LabelSelector } from '../../kube/selector.js';
 import type { PodMeta } from '../../kube/pod-meta.js';
 
@@ -65,14 +66,14 @@ export class KubeMetadataTransform implements Transform {
   private readonly labelMatch: (k: string) => boolean;
   private readonly annotationMatch: (k: string) => boolean;
 
+  private release: (() => Promise<void>) | null = null;
+
   constructor(private readonly cfg: KubeMetadataTransformConfig, private readonly ctx: ComponentContext, private readonly api?: PodApi) {
     this.include = cfg.include_pods !== undefined ? parseLabelSelector(cfg.include_pods) : null;
     this.exclude = cfg.exclude_pods !== undefined ? parseLabelSelector(cfg.exclude_pods) : null;
     this.labelMatch = keyMatcher(cfg.pod_labels);
     this.annotationMatch = keyMatcher(cfg.pod_annotations);
-    const node = cfg.node_name ?? process.env.NODE_NAME;
-    if (!node && !api) throw new Error('kube_metadata: node_name is not set and NODE_NAME is empty (give the DaemonSet env NODE_NAME from spec.nodeName)');
-    this.node = node ?? '';
+    this.node = api ? (cfg.node_name ?? '') : nodeName('kube_metadata', cfg.node_name);
   }
 
   get cache(): PodCache {
@@ -81,21 +82,16 @@ export class KubeMetadataTransform implements Transform {
   }
 
   async start(): Promise<void> {
-    // @kubernetes/client-node is loaded only by agents that use it: it costs ~50 MiB of RSS.
-    let api = this.api;
-    if (!api) {
-      const k = await import('../../kube/api.js');
-      api = k.nodePodApi(k.loadKubeConfig({ kubeconfig: this.cfg.kubeconfig }), this.node);
-    }
-    this.cacheOrNull = new PodCache(api, { retainDeletedMs: this.cfg.retain_deleted, component: this.ctx.name }, this.ctx.log, this.ctx.metrics);
-    this.cache.start();
-    if (!(await this.cache.synced(this.cfg.sync_timeout))) {
+    const use = await usePodCache(this.ctx, { kubeconfig: this.cfg.kubeconfig, node: this.node, retainDeletedMs: this.cfg.retain_deleted, syncTimeoutMs: this.cfg.sync_timeout }, this.api);
+    this.cacheOrNull = use.cache;
+    this.release = use.release;
+    if (!use.synced) {
       this.ctx.log.warn({ waitedMs: this.cfg.sync_timeout }, 'no pod list from the Kubernetes API yet; tailing starts with path labels, metadata follows when the API answers');
     }
   }
 
   async stop(): Promise<void> {
-    await this.cacheOrNull?.stop();
+    await this.release?.();
   }
 
   process(batch: EventBatch): EventBatch | null {

@@ -19,7 +19,7 @@ const batch = new EventBatch(source, [
 ]);
 
 describe('console sink', () => {
-  const ctx = { name: 'tty', dataDir: '/tmp', log: silentLogger, metrics: new AgentMetrics() };
+  const ctx = { name: 'tty', dataDir: '/tmp', log: silentLogger, metrics: new AgentMetrics(), shared: new Map<string, unknown>() };
 
   it('prints namespace/pod/container [stream]: line, like the seed', async () => {
     const c = capture();

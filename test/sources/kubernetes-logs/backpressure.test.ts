@@ -17,7 +17,7 @@ function harness(root: string, dataDir: string) {
   let open = false;
   const waiters: Array<() => void> = [];
   const ctx: SourceContext = {
-    name: 'node', dataDir, log: silentLogger, metrics, exitWhenDrained: false,
+    name: 'node', dataDir, log: silentLogger, metrics, shared: new Map<string, unknown>(), exitWhenDrained: false,
     emit: (b) => { batches.push(b); },
     waitForRoom: () => (open || batches.length === 0 ? Promise.resolve() : new Promise<void>((r) => waiters.push(r))),
   };
