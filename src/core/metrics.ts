@@ -39,6 +39,8 @@ export class AgentMetrics {
   readonly kubeApiErrors = this.counter('loggy_kube_api_errors_total', 'Failed list or watch calls to the Kubernetes API (retried with backoff)', ['component']);
   readonly kubeRelists = this.counter('loggy_kube_relists_total', 'Full pod lists: the first, and one after every 410 Gone', ['component']);
   readonly kubeMetadataMissing = this.counter('loggy_kube_metadata_missing_events_total', 'Events passed on with path labels only: their pod was not in the cache', ['component']);
+  readonly checkpointLagBytes = this.gauge('loggy_checkpoint_lag_bytes', 'Bytes read from files but not yet acknowledged by every sink (a restart would read them again)', ['component']);
+  readonly checkpointLagSeconds = this.gauge('loggy_checkpoint_lag_seconds', 'Age of the oldest batch read but not yet acknowledged (0: none waits)', ['component']);
   readonly configReloads = this.counter('loggy_config_reloads_total', 'Configuration file changes: applied (success) or refused and the old configuration kept (failure)', ['result']);
   readonly transformDropped = this.counter('loggy_transform_dropped_total', 'Events dropped on purpose by a transform', ['component']);
 

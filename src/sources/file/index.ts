@@ -8,6 +8,7 @@ import type { Labels } from '../../core/event.js';
 import { tailingOptions } from '../tail/config.js';
 import { fingerprintOfLength } from '../tail/fingerprint.js';
 import { ReadSlots } from '../tail/read-slots.js';
+import { reportLag } from '../tail/lag.js';
 import { Tailer, type StartPosition } from '../tail/tailer.js';
 
 export const fileSourceSchema = z.strictObject({
@@ -92,6 +93,7 @@ export class FileSource implements Source {
 
   /** Look again now (targets changed), without waiting for the next rescan. */
   requestScan(): void {
+    reportLag(this.ctx, this.tailers.values());
     this.scanning ??= this.scan().finally(() => { this.scanning = null; });
   }
 

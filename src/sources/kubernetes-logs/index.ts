@@ -6,6 +6,7 @@ import type { Labels } from '../../core/event.js';
 import type { FramerOptions } from '../../formats/index.js';
 import { fingerprint, fingerprintOfLength, type Fingerprint } from '../tail/fingerprint.js';
 import { ReadSlots } from '../tail/read-slots.js';
+import { reportLag } from '../tail/lag.js';
 import { Tailer, type StartPosition } from '../tail/tailer.js';
 import type { KubernetesLogsConfig } from './config.js';
 import { CURRENT_LOG, isRotatedName, parseContainersLink, parsePodDir, type PathLabels } from './path-labels.js';
@@ -185,6 +186,7 @@ export class KubernetesLogsSource implements Source {
 
   private requestScan(): void {
     if (this.stopped) return;
+    reportLag(this.ctx, this.tailers.values());
     if (this.scanning) {
       this.rescanQueued = true;
       return;

@@ -52,6 +52,8 @@ interface Pending {
   acked: boolean;
   /** Which incarnation of the file's content (bumped by copytruncate) the offsets refer to. */
   generation: number;
+  /** When it was emitted (for the checkpoint lag in seconds). */
+  at: number;
 }
 
 /**
@@ -94,6 +96,15 @@ export class Tailer {
 
   get path(): string {
     return this.o.path;
+  }
+
+  /**
+   * How far the checkpoint is behind what was read: bytes read but not yet acknowledged, and
+   * since when the oldest unacknowledged batch waits (null: none waits).
+   */
+  lag(): { bytes: number; since: number | null } {
+    const cp = this.o.checkpoints.get(this.key);
+    return { bytes: Math.max(0, this.offset - (cp?.offset ?? this.o.start.offset)), since: this.pending[0]?.at ?? null };
   }
 
   /** Every batch emitted was acknowledged (the checkpoint is as far as it will go). */
@@ -286,7 +297,7 @@ export class Tailer {
     const source = this.source ?? (await this.makeSource());
     // A file empty when opened is recorded at its first events.
     await this.recordStart();
-    const p: Pending = { snap: { offset: this.framer.resumeOffset(), ...this.lastEnd }, acked: false, generation: this.generation };
+    const p: Pending = { snap: { offset: this.framer.resumeOffset(), ...this.lastEnd }, acked: false, generation: this.generation, at: Date.now() };
     this.pending.push(p);
     ctx.metrics.eventsIn.inc({ component: ctx.name }, events.length);
     ctx.emit(new EventBatch(source, events, () => {
