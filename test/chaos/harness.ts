@@ -216,7 +216,7 @@ export interface Rig {
   dir: string;
   root: string;
   manifest: string;
-  /** A second node tree whose files rotate by copytruncate (its counter pod is not collected). */
+  /** A second node tree whose files rotate by copytruncate (its counter pod is not collected; seed 13 names no container the main tree has). */
   copytruncate?: { sim: Proc; manifest: string };
   store: Store;
   proxy: FaultProxy;
@@ -280,7 +280,7 @@ export async function startRig(dir: string, size: ChaosSize, agentExtra: string[
     const ctManifest = join(dir, 'manifest-ct.json');
     copytruncate = {
       manifest: ctManifest,
-      sim: loggy(['simulate', '--root', join(dir, 'node-ct'), '--pods', String(opts.copytruncatePods), '--seed', '12', '--rate', String(Math.round(size.rate / 4)),
+      sim: loggy(['simulate', '--root', join(dir, 'node-ct'), '--pods', String(opts.copytruncatePods), '--seed', '13', '--rate', String(Math.round(size.rate / 4)),
         '--format', 'cri', '--rotate-bytes', size.rotateBytes, '--keep-files', String(size.keepFiles), '--copytruncate', '--manifest', ctManifest,
         '--duration', String(size.writeSec), '--keep-deleted', join(dir, 'deleted'), '--quiet']),
     };
