@@ -158,6 +158,7 @@ export class CheckpointStore {
     const job = this.writing.then(async () => {
       this.queued = null; // from here on, changes need the next write
       if (!this.dirty) return;
+      this.lastWriteStart = Date.now();
       this.dirty = false;
       const body: CheckpointFile = { version: 1, files: Object.fromEntries(this.entries) };
       try {
@@ -174,8 +175,26 @@ export class CheckpointStore {
   }
 
   private queued: Promise<void> | null = null;
+  private soon: NodeJS.Timeout | null = null;
+  private lastWriteStart = 0;
+
+  /**
+   * Persist shortly, at most every SOON_GAP_MS: a burst of new files (a node starting, an
+   * outage's worth of rotations) costs a few writes of the whole file, not one per file.
+   */
+  flushSoon(): void {
+    if (this.soon) return;
+    const wait = Math.max(0, this.lastWriteStart + SOON_GAP_MS - Date.now());
+    this.soon = setTimeout(() => {
+      this.soon = null;
+      void this.flush();
+    }, wait);
+    this.soon.unref();
+  }
 
   async close(): Promise<void> {
+    if (this.soon) clearTimeout(this.soon);
+    this.soon = null;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.flush();
@@ -190,3 +209,6 @@ function isCheckpoint(v: unknown): v is FileCheckpoint {
     (c.size === undefined || (typeof c.size === 'number' && Number.isFinite(c.size))) &&
     (c.labels === undefined || (typeof c.labels === 'object' && c.labels !== null && Object.values(c.labels).every((v) => typeof v === 'string')));
 }
+
+/** Shortest gap between writes asked for by flushSoon (new files). */
+const SOON_GAP_MS = 100;

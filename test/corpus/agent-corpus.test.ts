@@ -78,7 +78,8 @@ describe('hostile inputs on the node', () => {
     expect(of('huge')).toEqual([]);
     expect(process.memoryUsage().rss).toBeLessThan(1024 * 1024 * 1024);
     renameSync(hugePath, `${hugePath}.20261122-100000`);
-    await waitFor(() => readOut(out).some((e) => e.labels.pod === 'huge'), 10_000, 'huge line after rotation', 100);
+    // Generous: on a loaded machine the 50 MiB may still be being read behind 10,000 files.
+    await waitFor(() => readOut(out).some((e) => e.labels.pod === 'huge'), 25_000, 'huge line after rotation', 100);
     const [huge, ...rest] = readOut(out).filter((e) => e.labels.pod === 'huge');
     expect(rest).toEqual([]);
     expect(Buffer.byteLength(huge!.line)).toBeLessThanOrEqual(MAX_LINE);

@@ -208,10 +208,11 @@ export class Tailer {
       path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
       offset, stdout, stderr, updated: Date.now(), labels: { ...this.o.labels }, ...this.identityFields(),
     });
-    // Written now rather than at the next checkpoint_interval, but not waited for: waiting
-    // would let a busy file read several chunks ahead of a new one (a fairness test measures
-    // it). The window in which a shipped file is not yet on disk is one write, not an interval.
-    void this.o.checkpoints.flush();
+    // Written within ~100 ms rather than at the next checkpoint_interval, but not waited for:
+    // waiting would let a busy file read several chunks ahead of a new one (a fairness test
+    // measures it), and writing at once for each of thousands of new files costs a whole
+    // checkpoint file each time.
+    this.o.checkpoints.flushSoon();
   }
 
   private recorded = false;
