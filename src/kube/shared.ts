@@ -1,7 +1,7 @@
 import type { ComponentContext } from '../core/component.js';
 import { PodCache, type PodApi } from './pod-cache.js';
 
-export interface PodCacheOptions {
+export interface SharedPodCacheOptions {
   kubeconfig?: string;
   node: string;
   retainDeletedMs: number;
@@ -20,7 +20,7 @@ interface Shared {
  * first use; resolves once the first list arrived or `syncTimeoutMs` passed (false then).
  * @kubernetes/client-node is loaded here, only when something needs it (~50 MiB of RSS).
  */
-export async function usePodCache(ctx: ComponentContext, o: PodCacheOptions, api?: PodApi): Promise<{ cache: PodCache; synced: boolean; release: () => Promise<void> }> {
+export async function usePodCache(ctx: ComponentContext, o: SharedPodCacheOptions, api?: PodApi): Promise<{ cache: PodCache; synced: boolean; release: () => Promise<void> }> {
   const key = `kube-pods|${o.kubeconfig ?? ''}|${o.node}`;
   let s = ctx.shared.get(key) as Shared | undefined;
   if (!s) {

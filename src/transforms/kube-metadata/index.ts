@@ -58,7 +58,7 @@ export type KubeMetadataTransformConfig = z.infer<typeof kubeMetadataTransformSc
  * which also de-dots them for Elasticsearch.
  */
 export class KubeMetadataTransform implements Transform {
-  private cacheOrNull: PodCache | null = null;
+  private cache: PodCache | null = null;
   private readonly node: string;
   private readonly enriched = new Map<string, { generation: number; source: EventSource | null }>();
   private readonly include: LabelSelector | null;
@@ -76,14 +76,9 @@ export class KubeMetadataTransform implements Transform {
     this.node = api ? (cfg.node_name ?? '') : nodeName('kube_metadata', cfg.node_name);
   }
 
-  get cache(): PodCache {
-    if (!this.cacheOrNull) throw new Error('kube_metadata: not started');
-    return this.cacheOrNull;
-  }
-
   async start(): Promise<void> {
     const use = await usePodCache(this.ctx, { kubeconfig: this.cfg.kubeconfig, node: this.node, retainDeletedMs: this.cfg.retain_deleted, syncTimeoutMs: this.cfg.sync_timeout }, this.api);
-    this.cacheOrNull = use.cache;
+    this.cache = use.cache;
     this.release = use.release;
     if (!use.synced) {
       this.ctx.log.warn({ waitedMs: this.cfg.sync_timeout }, 'no pod list from the Kubernetes API yet; tailing starts with path labels, metadata follows when the API answers');
@@ -95,16 +90,18 @@ export class KubeMetadataTransform implements Transform {
   }
 
   process(batch: EventBatch): EventBatch | null {
+    const cache = this.cache;
+    if (!cache) return batch; // not started: sources start after transforms, so never
     const src = batch.source;
     const l = src.labels;
-    const pod = (l.pod_uid ? this.cache.get(l.pod_uid) : undefined) ?? (l.namespace && l.pod ? this.cache.getByName(l.namespace, l.pod) : undefined);
+    const pod = (l.pod_uid ? cache.get(l.pod_uid) : undefined) ?? (l.namespace && l.pod ? cache.getByName(l.namespace, l.pod) : undefined);
     if (!pod) {
       this.ctx.metrics.kubeMetadataMissing.inc({ component: this.ctx.name }, batch.events.length);
       return batch;
     }
     let e = this.enriched.get(src.id);
-    if (!e || e.generation !== this.cache.generation) {
-      e = { generation: this.cache.generation, source: this.wanted(pod, l.container) ? makeSource(src.id, src.component, this.labelsFor(l, pod)) : null };
+    if (!e || e.generation !== cache.generation) {
+      e = { generation: cache.generation, source: this.wanted(pod, l.container) ? makeSource(src.id, src.component, this.labelsFor(l, pod)) : null };
       if (this.enriched.size > 50_000) this.enriched.clear(); // files come and go; rebuilt on demand
       this.enriched.set(src.id, e);
     }
