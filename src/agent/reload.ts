@@ -56,8 +56,9 @@ export async function runWithReload(file: string, first: AgentConfig, opts: Relo
   const check = async (): Promise<void> => {
     if (stopped) return;
     const text = await readFile(file, 'utf8').catch(() => null);
-    if (text === null || hash(text) === lastHash) return; // mid-swap, or unchanged
-    lastHash = hash(text);
+    const h = text === null ? null : hash(text);
+    if (h === null || h === lastHash) return; // mid-swap, or unchanged
+    lastHash = h;
     let next: AgentConfig;
     try {
       next = await loadConfigFile(file, agentConfigSchema);

@@ -140,22 +140,14 @@ export class FileSource implements Source {
     const key = `${dev}:${ino}`;
     if (this.tailers.has(key) || this.stopped) return;
     if (target.confine && !(await isInside(path, target.confine))) {
-      if (!this.unreadable.has(key)) {
-        this.unreadable.add(key);
-        this.ctx.metrics.fileErrors.inc({ component: this.ctx.name });
-        this.ctx.log.warn({ path, confine: target.confine }, 'file resolves outside its volume (symlink); not read');
-      }
+      this.refuse(key, { path, confine: target.confine }, 'file resolves outside its volume (symlink); not read');
       return;
     }
     let fh;
     try {
       fh = await open(path, 'r');
     } catch (err) {
-      if (!this.unreadable.has(key)) {
-        this.unreadable.add(key);
-        this.ctx.metrics.fileErrors.inc({ component: this.ctx.name });
-        this.ctx.log.warn({ path, err: (err as Error).message }, 'cannot open log file');
-      }
+      this.refuse(key, { path, err: (err as Error).message }, 'cannot open log file');
       return;
     }
     // The file opened must be the one judged (a symlink swapped meanwhile is not followed).
@@ -196,6 +188,14 @@ export class FileSource implements Source {
     this.ctx.metrics.filesOpen.set({ component: this.ctx.name }, this.tailers.size);
     this.ctx.log.info({ path, file: key, offset: start.offset }, 'tailing file');
     tailer.start();
+  }
+
+  /** A file that cannot be read: counted and said once, not at every rescan (the metric shows it still is). */
+  private refuse(key: string, fields: Record<string, string>, msg: string): void {
+    if (this.unreadable.has(key)) return;
+    this.unreadable.add(key);
+    this.ctx.metrics.fileErrors.inc({ component: this.ctx.name });
+    this.ctx.log.warn(fields, msg);
   }
 
   async drained(): Promise<void> {
