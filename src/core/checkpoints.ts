@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from './atomic-write.js';
 import type { Logger } from './logger.js';
 import type { AgentMetrics } from './metrics.js';
@@ -32,6 +32,14 @@ export interface FileCheckpoint {
   drained?: boolean;
   /** The stream labels of the file, to recover it from its compressed copy after a rotation. */
   labels?: Record<string, string>;
+  /**
+   * ms since epoch when the file was first missed on disk. Kept in the file so that the
+   * grace periods before a loss is reported and the entry dropped span restarts: an agent
+   * restarted more often than they last would otherwise never report, nor forget.
+   */
+  vanishedAt?: number;
+  /** The container instance's file sequence the file belongs to (content-named sources). */
+  scope?: string;
   /** A copytruncate copy names its events' source after the file it was copied from. */
   sourceDev?: number;
   sourceIno?: number;
@@ -85,6 +93,7 @@ export class CheckpointStore {
 
   /** Read the file. A missing file is a first start; a corrupt one is reported and ignored. */
   async load(): Promise<LoadOutcome> {
+    await this.removeStaleTemps();
     let text: string;
     try {
       text = await readFile(this.file, 'utf8');
@@ -109,6 +118,15 @@ export class CheckpointStore {
       this.dirty = true;
       this.corrupt((err as Error).message);
       return 'corrupt';
+    }
+  }
+
+  /** Temp files of writes cut short by a crash (named by the pid that wrote them). */
+  private async removeStaleTemps(): Promise<void> {
+    const dir = dirname(this.file);
+    const prefix = `${basename(this.file)}.tmp-`;
+    for (const name of await readdir(dir).catch(() => [] as string[])) {
+      if (name.startsWith(prefix) && name !== `${prefix}${process.pid}`) await rm(join(dir, name), { force: true }).catch(() => undefined);
     }
   }
 
@@ -207,7 +225,9 @@ function isCheckpoint(v: unknown): v is FileCheckpoint {
   return typeof c.path === 'string' && typeof c.fp === 'string' &&
     ['dev', 'ino', 'fpLen', 'offset', 'stdout', 'stderr'].every((k) => typeof c[k] === 'number' && Number.isFinite(c[k])) &&
     (c.size === undefined || (typeof c.size === 'number' && Number.isFinite(c.size))) &&
-    (c.labels === undefined || (typeof c.labels === 'object' && c.labels !== null && Object.values(c.labels).every((v) => typeof v === 'string')));
+    (c.labels === undefined || (typeof c.labels === 'object' && c.labels !== null && Object.values(c.labels).every((v) => typeof v === 'string'))) &&
+    (c.scope === undefined || typeof c.scope === 'string') &&
+    (c.vanishedAt === undefined || (typeof c.vanishedAt === 'number' && Number.isFinite(c.vanishedAt)));
 }
 
 /** Shortest gap between writes asked for by flushSoon (new files). */

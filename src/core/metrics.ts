@@ -20,7 +20,8 @@ export class AgentMetrics {
   readonly watchFallback = this.gauge('loggy_watch_fallback', '1 when fs.watch is unavailable (e.g. inotify exhausted) and discovery relies on polling', ['component']);
   readonly lostBytes = this.counter('loggy_lost_bytes_total', 'Bytes of files deleted before they were read to the end (at least this many; the file is logged)', ['component']);
   readonly filesLost = this.counter('loggy_files_lost_total', 'Files deleted while the agent was not reading them, before they were known to be read to the end (each logged with where the loss starts)', ['component']);
-  readonly filesRecovered = this.counter('loggy_files_recovered_total', 'Unfinished rotated files found compressed (.gz) after a restart and read from their copy', ['component']);
+  readonly rotationGaps = this.counter('loggy_rotation_gaps_total', 'Containers found with every file the agent knew deleted and newer ones on disk: files created and deleted while it was not reading may be lost (each logged)', ['component']);
+  readonly filesRecovered = this.counter('loggy_files_recovered_total', 'Compressed rotated files (.gz) read from their copy: unfinished ones after a restart, and ones the agent never saw', ['component']);
   readonly checkpointErrors = this.counter('loggy_checkpoint_errors_total', 'Checkpoint files found corrupt or not writable', ['component', 'kind']);
   readonly sinkEvents = this.counter('loggy_sink_events_total', 'Events delivered by a sink', ['component']);
   readonly sinkBytes = this.counter('loggy_sink_bytes_total', 'Bytes written by a sink', ['component']);

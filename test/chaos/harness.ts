@@ -1,4 +1,5 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { join } from 'node:path';
@@ -423,13 +424,22 @@ interface Gap {
   to: number;
 }
 
+/**
+ * The agent's loss reports: one per file deleted unfinished (`lostBytes`), and the gap
+ * reports (`gapAfter`: every file it knew of a container is gone, newer unseen ones may have
+ * gone too), which say that a loss may start right after the end of one of those files.
+ */
 export function lossReports(logs: readonly string[]): LossReport[] {
   const out: LossReport[] = [];
   for (const log of logs) {
     for (const line of log.split('\n')) {
-      if (!line.includes('"lostBytes"')) continue;
-      const r = JSON.parse(line) as LossReport;
-      out.push({ file: r.file, path: r.path, readTo: r.readTo, lostBytes: r.lostBytes });
+      if (line.includes('"lostBytes"')) {
+        const r = JSON.parse(line) as LossReport;
+        out.push({ file: r.file, path: r.path, readTo: r.readTo, lostBytes: r.lostBytes });
+      } else if (line.includes('"gapAfter"')) {
+        const r = JSON.parse(line) as { gapAfter: Array<{ file: string; path: string; readTo: number }> };
+        for (const f of r.gapAfter) out.push({ file: f.file, path: f.path, readTo: f.readTo, lostBytes: 0 });
+      }
     }
   }
   return out;
@@ -454,7 +464,7 @@ export function unreportedGaps(gaps: readonly Gap[], losses: readonly LossReport
     if (!byFp) {
       byFp = new Map();
       for (const f of files) {
-        const head = readFileSync(join(deletedDir, f)).subarray(0, 256);
+        const head = readLog(join(deletedDir, f)).subarray(0, 256);
         const nl = head.indexOf(10);
         byFp.set(hashOf(head.subarray(0, nl >= 0 ? nl + 1 : head.length)), join(deletedDir, f));
       }
@@ -472,7 +482,7 @@ export function unreportedGaps(gaps: readonly Gap[], losses: readonly LossReport
   for (const l of losses) {
     const path = fileFor(l.file);
     if (!path) continue;
-    const data = readFileSync(path);
+    const data = readLog(path);
     let last: { container: string; seq: number } | null = null;
     for (const mm of data.subarray(0, l.readTo).toString('latin1').matchAll(marker)) last = { container: mm[1]!, seq: Number(mm[2]) };
     const after = [...data.subarray(l.readTo).toString('latin1').matchAll(marker)];
@@ -480,12 +490,12 @@ export function unreportedGaps(gaps: readonly Gap[], losses: readonly LossReport
     const end = after.length ? { container: after.at(-1)![1]!, seq: Number(after.at(-1)![2]) } : last;
     if (end) add(end.container, end.seq + 1);
   }
-  // Files created and deleted while the agent was down, never opened: it cannot know them.
-  // A run of lost lines may start at the first line of one (and is counted apart).
+  // Files created and deleted while the agent was down, never opened (for the report's
+  // column: such runs must still start where the agent reported a gap).
   const unseenStarts = new Map<string, Set<number>>();
   for (const f of files) {
     if (opened.has(f.replace('-', ':'))) continue;
-    const first = marker.exec(readFileSync(join(deletedDir, f)).subarray(0, 4096).toString('latin1'));
+    const first = marker.exec(readLog(join(deletedDir, f)).subarray(0, 4096).toString('latin1'));
     marker.lastIndex = 0;
     if (!first) continue;
     let s = unseenStarts.get(first[1]!);
@@ -495,11 +505,16 @@ export function unreportedGaps(gaps: readonly Gap[], losses: readonly LossReport
   const silent: string[] = [];
   let unseenLines = 0;
   for (const g of gaps) {
-    if (starts.get(g.container)?.has(g.from)) continue;
-    if (unseenStarts.get(g.container)?.has(g.from)) unseenLines += g.to - g.from + 1;
-    else silent.push(`${g.container}: ${g.from}-${g.to}`);
+    if (!starts.get(g.container)?.has(g.from)) silent.push(`${g.container}: ${g.from}-${g.to}`);
+    else if (unseenStarts.get(g.container)?.has(g.from)) unseenLines += g.to - g.from + 1;
   }
   return { silent, unseenLines };
+}
+
+/** A deleted log file's content, decompressed if it was a compressed rotation. */
+function readLog(path: string): Buffer {
+  const data = readFileSync(path);
+  return data[0] === 0x1f && data[1] === 0x8b ? gunzipSync(data) : data;
 }
 
 /** Checkpoint keys of every file the agent opened (its "tailing file" log lines). */

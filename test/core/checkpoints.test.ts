@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CheckpointStore } from '../../src/core/checkpoints.js';
@@ -22,6 +22,30 @@ describe('CheckpointStore', () => {
     expect(await b.load()).toBe('loaded');
     expect(b.get('1:2')).toEqual(entry);
     expect(readFileSync(join(tmp.dir, 'checkpoints', 'src.json'), 'utf8')).toContain('"offset":42');
+  });
+
+  it('removes temp files left by writes a crash cut short', async () => {
+    const dir = join(tmp.dir, 'crashed');
+    mkdirSync(join(dir, 'checkpoints'), { recursive: true });
+    const stale = join(dir, 'checkpoints', 'src.json.tmp-99999');
+    writeFileSync(stale, '{"version":1,"fi');
+    const other = join(dir, 'checkpoints', 'other.json.tmp-99999');
+    writeFileSync(other, 'another source\'s');
+    const a = new CheckpointStore(dir, 'src', silentLogger, new AgentMetrics());
+    expect(await a.load()).toBe('fresh');
+    expect(existsSync(stale)).toBe(false);
+    expect(existsSync(other)).toBe(true);
+  });
+
+  it('keeps when a file was first missed, across restarts', async () => {
+    const dir = join(tmp.dir, 'vanished');
+    const a = new CheckpointStore(dir, 'src', silentLogger, new AgentMetrics());
+    await a.load();
+    a.set('1:2', { ...entry, vanishedAt: 1234 });
+    await a.close();
+    const b = new CheckpointStore(dir, 'src', silentLogger, new AgentMetrics());
+    expect(await b.load()).toBe('loaded');
+    expect(b.get('1:2')?.vanishedAt).toBe(1234);
   });
 
   it('reports a corrupt file, counts it and starts empty instead of crashing', async () => {

@@ -2,7 +2,8 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { agentConfigSchema } from '../../src/agent/config.js';
 import { startAgent, type RunningAgent } from '../../src/agent/run.js';
-import { silentLogger } from '../../src/core/logger.js';
+import { pino } from 'pino';
+import { silentLogger, type Logger } from '../../src/core/logger.js';
 import { afterEach, beforeEach } from 'vitest';
 import { tempDir } from './proc.js';
 
@@ -15,7 +16,7 @@ export interface OutEvent {
 }
 
 /** An in-process agent: kubernetes_logs over `root` into a file sink at `out`. */
-export async function runAgent(opts: { root: string; dataDir: string; out: string; source?: Record<string, unknown>; sink?: Record<string, unknown>; transform?: Record<string, unknown> }): Promise<RunningAgent> {
+export async function runAgent(opts: { root: string; dataDir: string; out: string; source?: Record<string, unknown>; sink?: Record<string, unknown>; transform?: Record<string, unknown>; log?: Logger }): Promise<RunningAgent> {
   const cfg = agentConfigSchema.parse({
     data_dir: opts.dataDir,
     shutdown_grace: 500,
@@ -24,7 +25,14 @@ export async function runAgent(opts: { root: string; dataDir: string; out: strin
     transforms: opts.transform ? { t: { inputs: ['node'], ...opts.transform } } : {},
     sinks: { out: { type: 'file', inputs: [opts.transform ? 't' : 'node'], path: opts.out, ...opts.sink } },
   });
-  return startAgent(cfg, { log: silentLogger });
+  return startAgent(cfg, { log: opts.log ?? silentLogger });
+}
+
+/** A logger that keeps what the agent says (JSON objects), for tests that check its reports. */
+export function capturingLogger(): { log: Logger; records: Array<Record<string, unknown>> } {
+  const records: Array<Record<string, unknown>> = [];
+  const log = pino({ level: 'info', base: undefined }, { write: (line: string) => void records.push(JSON.parse(line) as Record<string, unknown>) });
+  return { log, records };
 }
 
 export function readOut(out: string): OutEvent[] {

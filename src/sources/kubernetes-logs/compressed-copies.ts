@@ -1,9 +1,9 @@
 import { createReadStream } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { FileCheckpoint } from '../../core/checkpoints.js';
-import { FINGERPRINT_MAX, hashOf } from '../tail/fingerprint.js';
+import { FINGERPRINT_MAX, hashOf, type Fingerprint } from '../tail/fingerprint.js';
 
 /**
  * Kubelet compresses rotated logs (`0.log.20240101-120000.gz`) once a newer rotation exists.
@@ -39,6 +39,15 @@ export class CompressedCopies {
     return null;
   }
 
+  /** Fingerprint of a `.gz`'s decompressed first line (as `fingerprint` computes it for a file). */
+  async fingerprintOf(path: string): Promise<Fingerprint | null> {
+    const head = await this.head(path);
+    if (!head) return null;
+    const nl = head.indexOf(10);
+    const len = nl >= 0 ? nl + 1 : head.length === FINGERPRINT_MAX ? FINGERPRINT_MAX : -1;
+    return len < 0 ? null : { fp: hashOf(head.subarray(0, len)), len };
+  }
+
   private async head(path: string): Promise<Buffer | null> {
     const st = await stat(path).catch(() => null);
     if (!st?.isFile()) return null;
@@ -60,12 +69,13 @@ export class CompressedCopies {
  * Decompresses a gzip file, stopping at `maxBytes`: with `truncate` the first `maxBytes`
  * are returned, otherwise a larger file yields null. Corrupt or unreadable files yield null.
  */
-export function gunzipFile(path: string, maxBytes: number, truncate = false): Promise<Buffer | null> {
+export function gunzipFile(file: string | FileHandle, maxBytes: number, truncate = false): Promise<Buffer | null> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let n = 0;
     let settled = false;
-    const input = createReadStream(path);
+    // From a handle: from its start, and left open (the caller owns it).
+    const input = typeof file === 'string' ? createReadStream(file) : file.createReadStream({ start: 0, autoClose: false });
     const gz = createGunzip();
     const done = (v: Buffer | null) => {
       if (settled) return;
@@ -85,4 +95,16 @@ export function gunzipFile(path: string, maxBytes: number, truncate = false): Pr
     input.on('error', () => done(null));
     input.pipe(gz);
   });
+}
+
+/**
+ * The decompressed size a gzip file declares in its trailer (ISIZE: the size mod 2^32; exact
+ * for the sizes read here, which are capped far below that). Null for a file too short to be
+ * gzip.
+ */
+export async function gzipSize(fh: FileHandle, fileSize: number): Promise<number | null> {
+  if (fileSize < 18) return null;
+  const b = Buffer.alloc(4);
+  const { bytesRead } = await fh.read(b, 0, 4, fileSize - 4);
+  return bytesRead === 4 ? b.readUInt32LE(0) : null;
 }

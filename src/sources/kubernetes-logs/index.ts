@@ -9,10 +9,10 @@ import { ReadSlots } from '../tail/read-slots.js';
 import { reportLag } from '../tail/lag.js';
 import { Tailer, type StartPosition } from '../tail/tailer.js';
 import type { KubernetesLogsConfig } from './config.js';
-import { CURRENT_LOG, isRotatedName, parseContainersLink, parsePodDir, type PathLabels } from './path-labels.js';
+import { CURRENT_LOG, isCompressedName, isRotatedName, parseContainersLink, parsePodDir, type PathLabels } from './path-labels.js';
 import { Selector, selfFromEnv } from './select.js';
 import { DirWatcher } from './watcher.js';
-import { CompressedCopies } from './compressed-copies.js';
+import { CompressedCopies, gunzipFile, gzipSize } from './compressed-copies.js';
 import { MemoryLogFile, type LogFile } from '../tail/log-file.js';
 
 export { kubernetesLogsSchema, type KubernetesLogsConfig } from './config.js';
@@ -22,6 +22,12 @@ interface Candidate {
   labels: PathLabels;
   /** A rotated file: opened only to finish a checkpoint left from before a restart. */
   rotated: boolean;
+  /**
+   * The container instance's file sequence: the real path of its current file, relative to
+   * root, however the file was found (/var/log/pods, /var/log/containers, a Docker symlink).
+   * Events are sourced by content within it (see TailerOptions.contentScope).
+   */
+  scope: string;
 }
 
 /**
@@ -61,6 +67,15 @@ export class KubernetesLogsSource implements Source {
   /** Vanished files whose compressed copy was looked for (once per file per run). */
   private readonly copyLookedFor = new Set<string>();
   private readonly copies = new CompressedCopies(COPY_MAX_BYTES);
+  /** Tailers reading a decompressed copy held in memory (at most MAX_COPIES_IN_MEMORY). */
+  private copiesInMemory = 0;
+  /** Compressed files waiting for a memory slot, held open so that deleting them loses nothing. */
+  private readonly pendingCopies = new Map<string, { c: Candidate; fh: FileHandle; dev: number; ino: number; fp: Fingerprint; resumed: boolean }>();
+  private pumping = false;
+  /** Compressed files that could not be decompressed (corrupt, too large): said once. */
+  private readonly badCopies = new Set<string>();
+  /** Containers (content scopes) whose gap was reported, until they have a known file again. */
+  private readonly gapReported = new Set<string>();
 
   constructor(private readonly cfg: KubernetesLogsConfig, private readonly ctx: SourceContext) {
     this.checkpoints = new CheckpointStore(ctx.dataDir, ctx.name, ctx.log, ctx.metrics);
@@ -104,25 +119,33 @@ export class KubernetesLogsSource implements Source {
    * Checkpoints stay while their file exists (a drained rotated file keeps one at its end, so
    * it is never read again); once the file has not been seen for a while, the entry goes.
    */
-  private async forgetVanished(scanStart: number): Promise<void> {
+  private async forgetVanished(scanStart: number, copyFps: ReadonlySet<string>): Promise<void> {
     const cutoff = Date.now() - VANISHED_GRACE_MS;
     for (const key of [...this.checkpoints.all()].map(([k]) => k)) {
       // Read now, not from a snapshot taken before the loop: it awaits (reading compressed
       // copies), and meanwhile tailers close and mark their checkpoints drained.
       const cp = this.checkpoints.get(key);
-      if (!cp || this.tailers.has(key) || this.stopped) continue;
+      if (!cp || this.tailers.has(key) || this.pendingCopies.has(key) || this.stopped) continue;
       const settling = this.settling.get(key);
       if (settling && !settling.settled) continue;
       this.settling.delete(key);
-      const seen = this.lastSeen.get(key);
+      let seen = this.lastSeen.get(key);
       if (seen !== undefined && seen >= scanStart) continue; // on disk in this scan
       if (!this.copyLookedFor.has(key)) {
         this.copyLookedFor.add(key);
         if (await this.resumeFromCopy(key, cp)) continue;
       }
-      if (seen === undefined) this.lastSeen.set(key, Date.now());
-      else if (seen < Date.now() - LOST_GRACE_MS) this.countLost(key, cp);
-      if (seen !== undefined && seen < cutoff) {
+      if (seen === undefined) {
+        // First missed in this run: since when, possibly from an earlier run.
+        seen = cp.vanishedAt ?? Date.now();
+        this.lastSeen.set(key, seen);
+        if (cp.vanishedAt === undefined) this.checkpoints.set(key, { ...cp, vanishedAt: seen });
+      }
+      const now = this.checkpoints.get(key) ?? cp;
+      if (seen < Date.now() - LOST_GRACE_MS) this.countLost(key, now);
+      // A finished file's checkpoint stays while its compressed copy exists: it tells that the
+      // copy was read (considerCompressed would otherwise take it for one never seen).
+      if (seen !== undefined && seen < cutoff && !(cp.scope && copyFps.has(`${cp.scope}|${cp.fp}`))) {
         this.checkpoints.delete(key);
         this.lastSeen.delete(key);
       }
@@ -159,7 +182,7 @@ export class KubernetesLogsSource implements Source {
    * under the file's own identity and checkpoint, so offsets and replay skipping still hold.
    */
   private async resumeFromCopy(key: string, cp: FileCheckpoint): Promise<boolean> {
-    if (!cp.labels || (cp.size !== undefined && cp.size > COPY_MAX_BYTES)) return false;
+    if (!cp.labels || !cp.scope || (cp.size !== undefined && cp.size > COPY_MAX_BYTES)) return false;
     const file = fileOfKey(key);
     if (!file) return false;
     const copy = await this.copies.find(cp).catch(() => null);
@@ -167,7 +190,7 @@ export class KubernetesLogsSource implements Source {
     if (copy.data.length <= cp.offset) return false; // finished before it was compressed
     this.ctx.metrics.filesRecovered.inc({ component: this.ctx.name });
     this.ctx.log.warn({ path: cp.path, copy: copy.path, offset: cp.offset, size: copy.data.length }, 'unfinished file was compressed while the agent was away; reading the rest from the copy');
-    this.startTailer({ path: cp.path, labels: cp.labels as unknown as PathLabels, rotated: true }, key, file.dev, file.ino, new MemoryLogFile(copy.data),
+    this.startTailer({ path: cp.path, labels: cp.labels as unknown as PathLabels, rotated: true, scope: cp.scope }, key, file.dev, file.ino, new MemoryLogFile(copy.data),
       { offset: cp.offset, stdout: cp.stdout, stderr: cp.stderr }, { fp: cp.fp, len: cp.fpLen }, true);
     return true;
   }
@@ -210,7 +233,10 @@ export class KubernetesLogsSource implements Source {
   private async doScan(): Promise<void> {
     const seenDirs = new Set<string>();
     const candidates: Candidate[] = [];
-    await this.scanPods(candidates, seenDirs);
+    const compressed: Candidate[] = [];
+    // What the agent knew of each container before this scan opens anything new.
+    const known = this.knownByScope();
+    await this.scanPods(candidates, compressed, seenDirs);
     if (this.cfg.containers_dir) await this.scanContainersDir(candidates, seenDirs);
     this.watcher.retain(seenDirs);
     const scanStart = Date.now();
@@ -218,7 +244,195 @@ export class KubernetesLogsSource implements Source {
       if (this.stopped) return;
       await this.consider(c);
     }
-    await this.forgetVanished(scanStart);
+    const copyFps = await this.considerCompressed(compressed);
+    if (this.stopped) return;
+    this.copies.prune((path) => compressed.some((c) => c.path === path));
+    this.reportGaps(known, scanStart, copyFps, [...candidates, ...compressed]);
+    await this.forgetVanished(scanStart, copyFps);
+  }
+
+  /** Checkpoints (with labels) per container instance. */
+  private knownByScope(): Map<string, Array<[string, FileCheckpoint]>> {
+    const out = new Map<string, Array<[string, FileCheckpoint]>>();
+    for (const [key, cp] of this.checkpoints.all()) {
+      const scope = cp.scope;
+      if (!scope) continue;
+      let list = out.get(scope);
+      if (!list) out.set(scope, (list = []));
+      list.push([key, cp]);
+    }
+    return out;
+  }
+
+  /**
+   * Compressed rotated files. One whose content the agent knows (a checkpoint or an open file
+   * with the same first line) is left alone: its original is or was read, or its unfinished
+   * rest is taken up by resumeFromCopy. One it does not know was created, rotated and
+   * compressed while the agent was not running (or not looking): it is read whole, from its
+   * decompressed copy, as the same content-named source the original would have been. On a
+   * very first start they are history and only marked. Returns the (scope, fingerprint) pairs
+   * present as compressed files, which keep the checkpoints of their content alive.
+   */
+  private async considerCompressed(list: readonly Candidate[]): Promise<Set<string>> {
+    const present = new Set<string>();
+    if (list.length === 0) return present;
+    // Like rotated files on a first start with read_from: end, except that compressed ones are
+    // history on every first start: older than anything uncompressed, and up to 10 MiB each.
+    const history = !this.initialScanDone && (this.loaded === 'fresh' || (this.loaded === 'corrupt' && this.startAtEnd));
+    let knownFps: Set<string> | null = null;
+    for (const c of list) {
+      if (this.stopped) break;
+      const st = await stat(c.path).catch(() => null);
+      if (!st?.isFile()) continue;
+      const key = `${st.dev}:${st.ino}`;
+      this.markSeen(key);
+      const fp = await this.copies.fingerprintOf(c.path).catch(() => null);
+      if (!fp) continue;
+      present.add(`${c.scope}|${fp.fp}`);
+      if (this.tailers.has(key)) continue;
+      let cp = this.checkpoints.get(key);
+      if (cp && (cp.fp !== fp.fp || cp.fpLen !== fp.len)) {
+        // The inode of an earlier file, reused: that file's checkpoint lives on under its own
+        // name, so its copy is still found or its unread bytes counted (as in `decide`).
+        this.checkpoints.delete(key);
+        if (!this.claimed.has(cp.fp)) this.checkpoints.set(orphanKey(key, cp.fp), cp);
+        cp = undefined;
+      }
+      // Read to its end and acknowledged (or marked as history).
+      if (cp && cp.size !== undefined && cp.offset >= cp.size) continue;
+      if (this.pendingCopies.has(key) || this.badCopies.has(key)) continue;
+      if (!cp) {
+        knownFps ??= await this.knownFingerprints();
+        if (knownFps.has(`${fp.fp}:${fp.len}`)) continue;
+        if (history) {
+          // Marked done (nothing to read, nothing to count), so later runs know it.
+          this.checkpoints.set(key, { path: c.path, dev: st.dev, ino: st.ino, fp: fp.fp, fpLen: fp.len, offset: 0, stdout: -1, stderr: -1, size: 0, drained: true, updated: Date.now(), labels: { ...c.labels } as Record<string, string>, scope: c.scope });
+          continue;
+        }
+      }
+      await this.queueCopy(c, key, fp, cp);
+      knownFps?.add(`${fp.fp}:${fp.len}`);
+    }
+    await this.pumpCopies();
+    return present;
+  }
+
+  /**
+   * Hold a compressed file to be read: open it now, since the runtime deletes compressed files
+   * too (oldest first) and an open descriptor keeps the content; decompress it when a memory
+   * slot is free. Its checkpoint is written at once, with the exact decompressed size from the
+   * gzip trailer: if the agent dies before reading it and the file is deleted meanwhile, the
+   * loss is then reported, exactly.
+   */
+  private async queueCopy(c: Candidate, key: string, fp: Fingerprint, cp: FileCheckpoint | undefined): Promise<void> {
+    let fh: FileHandle;
+    try {
+      fh = await open(c.path, 'r');
+    } catch {
+      return; // gone already: a later scan or forgetVanished accounts for it
+    }
+    const st = await fh.stat().catch(() => null);
+    const size = st ? await gzipSize(fh, st.size) : null;
+    if (!st || `${st.dev}:${st.ino}` !== key || size === null || this.stopped) {
+      await fh.close().catch(() => undefined);
+      if (st && size === null) this.refuseCopy(key, c.path);
+      return;
+    }
+    if (!cp) {
+      this.checkpoints.set(key, {
+        path: c.path, dev: st.dev, ino: st.ino, fp: fp.fp, fpLen: fp.len, offset: 0, stdout: -1, stderr: -1,
+        size, drained: true, updated: Date.now(), labels: { ...c.labels } as Record<string, string>, scope: c.scope,
+      });
+      this.checkpoints.flushSoon();
+    }
+    this.pendingCopies.set(key, { c, fh, dev: st.dev, ino: st.ino, fp, resumed: cp !== undefined });
+  }
+
+  /** Start reading queued compressed files while memory slots are free. */
+  private async pumpCopies(): Promise<void> {
+    if (this.pumping) return;
+    this.pumping = true;
+    try {
+      while (this.copiesInMemory < MAX_COPIES_IN_MEMORY && !this.stopped) {
+        const next = this.pendingCopies.entries().next();
+        if (next.done) break;
+        const [key, q] = next.value;
+        this.pendingCopies.delete(key);
+        const data = await gunzipFile(q.fh, COPY_MAX_BYTES);
+        await q.fh.close().catch(() => undefined);
+        if (!data) {
+          this.refuseCopy(key, q.c.path);
+          continue;
+        }
+        const cp = this.checkpoints.get(key);
+        if (this.tailers.has(key) || this.stopped || !cp || cp.fp !== q.fp.fp) continue;
+        if (cp.offset >= data.length) continue;
+        this.ctx.metrics.filesRecovered.inc({ component: this.ctx.name });
+        this.ctx.log.warn({ path: q.c.path, file: key, offset: cp.offset, size: data.length }, q.resumed
+          ? 'resuming a compressed file the agent had started reading'
+          : 'found a compressed file the agent never saw (created and rotated while it was not reading); reading it');
+        this.startTailer({ ...q.c, rotated: true }, key, q.dev, q.ino, new MemoryLogFile(data), { offset: cp.offset, stdout: cp.stdout, stderr: cp.stderr }, q.fp, true);
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  /** A compressed file that cannot be decompressed (corrupt, too large): said and counted once. */
+  private refuseCopy(key: string, path: string): void {
+    if (this.badCopies.has(key)) return;
+    this.badCopies.add(key);
+    this.ctx.metrics.fileErrors.inc({ component: this.ctx.name });
+    this.ctx.log.warn({ path, file: key, maxBytes: COPY_MAX_BYTES }, 'compressed log file not read: corrupt, or larger than the limit decompressed');
+  }
+
+  /** First-line fingerprints of every file the agent has a checkpoint for or has open. */
+  private async knownFingerprints(): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const [, cp] of this.checkpoints.all()) out.add(`${cp.fp}:${cp.fpLen}`);
+    for (const t of [...this.tailers.values(), ...this.settling.values()]) {
+      const fp = await t.knownFingerprint();
+      if (fp) out.add(`${fp.fp}:${fp.len}`);
+    }
+    return out;
+  }
+
+  /**
+   * Files are deleted oldest first, so while any file of a container that the agent knows is
+   * still on disk (or held open, or kept compressed), every newer one is too and gets read.
+   * When none is left but the container has files on disk, files may have come and gone
+   * entirely while the agent was not running: the lines between the last one it knew and the
+   * oldest one on disk may be lost. That cannot be counted (nobody saw those files), so it is
+   * said, per container, with the files it comes after, and counted as a gap.
+   */
+  private reportGaps(known: Map<string, Array<[string, FileCheckpoint]>>, scanStart: number, copyFps: Set<string>, onDisk: readonly Candidate[]): void {
+    // Per container, a file on disk to name in the report: a rotated one if any (the oldest
+    // sorts first by kubelet's timestamped names), else the current one.
+    const scopesOnDisk = new Map<string, Candidate>();
+    for (const c of onDisk) {
+      const prev = scopesOnDisk.get(c.scope);
+      if (!prev || (c.rotated && (!prev.rotated || c.path < prev.path))) scopesOnDisk.set(c.scope, c);
+    }
+    for (const [scope, files] of known) {
+      // Still on disk under some name, or compressed. (An open descriptor on a deleted file
+      // is no evidence: newer files may have been deleted after it. Nor is its inode, reused.)
+      const isPresent = ([key, cp]: [string, FileCheckpoint]): boolean =>
+        ((this.lastSeen.get(key) ?? 0) >= scanStart && this.checkpoints.get(key)?.fp === cp.fp) || copyFps.has(`${scope}|${cp.fp}`);
+      if (files.some(isPresent)) {
+        this.gapReported.delete(scope);
+        continue;
+      }
+      const oldest = scopesOnDisk.get(scope);
+      if (oldest === undefined || this.gapReported.has(scope)) continue;
+      this.gapReported.add(scope);
+      this.ctx.metrics.rotationGaps.inc({ component: this.ctx.name });
+      const labels = files[0]![1].labels ?? {};
+      this.ctx.log.warn({
+        container: `${labels.namespace ?? ''}/${labels.pod ?? ''}/${labels.container ?? ''}`,
+        gapAfter: files.map(([key, cp]) => ({ file: key, path: cp.path, readTo: Math.max(cp.size ?? 0, cp.offset) })),
+        oldestOnDisk: oldest.path,
+      }, 'every file of this container the agent knew is gone: files rotated and deleted while it was not reading may be lost entirely, between the last known one and the oldest on disk');
+    }
   }
 
   /** List a directory discovery walks, watch it, and remember it was there in this scan. */
@@ -230,7 +444,7 @@ export class KubernetesLogsSource implements Source {
     return names;
   }
 
-  private async scanPods(out: Candidate[], seenDirs: Set<string>): Promise<void> {
+  private async scanPods(out: Candidate[], compressed: Candidate[], seenDirs: Set<string>): Promise<void> {
     const pods = await this.enter(this.podsDir, seenDirs);
     if (pods === null) return;
     for (const podName of pods) {
@@ -244,35 +458,38 @@ export class KubernetesLogsSource implements Source {
         const cdir = join(podDir, container);
         const files = await this.enter(cdir, seenDirs);
         if (files === null) continue;
-        for (const f of files) {
-          const m = CURRENT_LOG.exec(f);
-          if (m) out.push({ path: join(cdir, f), labels: { ...pod, container, restart: m[1] }, rotated: false });
-        }
-        await this.addRotated(cdir, files, { ...pod, container }, out);
+        await this.addFiles(cdir, files, { ...pod, container }, out, compressed);
       }
     }
   }
 
   /**
-   * Rotated files may still hold lines not delivered: after a restart, or when a file was
-   * created and rotated between two scans. Look next to the current file (or next to its
-   * symlink target, for Docker's -json.log.N); `consider` decides from the checkpoints.
+   * A container directory's current files, and their rotated siblings: these may still hold
+   * lines not delivered, after a restart or when a file was created and rotated between two
+   * scans. Siblings are looked for next to the current file (or next to its symlink target,
+   * for Docker's -json.log.N); `consider` decides from the checkpoints.
    */
-  private async addRotated(cdir: string, files: string[], labels: PathLabels, out: Candidate[]): Promise<void> {
+  private async addFiles(cdir: string, files: string[], labels: PathLabels, out: Candidate[], compressed: Candidate[]): Promise<void> {
     for (const f of files) {
       const m = CURRENT_LOG.exec(f);
       if (!m) continue;
       const current = join(cdir, f);
-      const real = CURRENT_LOG.test(basename(current)) && (await lstat(current).catch(() => null))?.isSymbolicLink()
-        ? await realpath(current).catch(() => current)
-        : current;
+      const real = (await lstat(current).catch(() => null))?.isSymbolicLink() ? await realpath(current).catch(() => current) : current;
+      const scope = this.scopeOf(real);
+      const l = { ...labels, restart: m[1] };
+      out.push({ path: current, labels: l, rotated: false, scope });
       const dir = dirname(real);
       const base = basename(real);
       const siblings = dir === cdir ? files : ((await listDir(dir)) ?? []);
       for (const s of siblings) {
-        if (isRotatedName(s, base)) out.push({ path: join(dir, s), labels: { ...labels, restart: m[1] }, rotated: true });
+        if (isRotatedName(s, base)) out.push({ path: join(dir, s), labels: l, rotated: true, scope });
+        else if (isCompressedName(s, base)) compressed.push({ path: join(dir, s), labels: l, rotated: true, scope });
       }
     }
+  }
+
+  private scopeOf(realCurrent: string): string {
+    return relative(this.cfg.root, realCurrent);
   }
 
   private async scanContainersDir(out: Candidate[], seenDirs: Set<string>): Promise<void> {
@@ -295,13 +512,19 @@ export class KubernetesLogsSource implements Source {
         const m = CURRENT_LOG.exec(file ?? '');
         if (pod && m && container) {
           if (!this.selector.pod(pod.namespace, pod.pod, pod.pod_uid) || !this.selector.container(container)) continue;
-          out.push({ path: real, labels: { ...pod, container, restart: m[1], container_id: parsed.container_id }, rotated: false });
+          out.push({ path: real, labels: { ...pod, container, restart: m[1], container_id: parsed.container_id }, rotated: false, scope: this.scopeOf(real) });
           continue;
         }
       }
       if (!this.selector.pod(parsed.namespace, parsed.pod, '') || !this.selector.container(parsed.container)) continue;
-      out.push({ path, labels: parsed, rotated: false });
+      out.push({ path, labels: parsed, rotated: false, scope: this.scopeOf(real) });
     }
+  }
+
+  private markSeen(key: string): void {
+    this.lastSeen.set(key, Date.now());
+    const cp = this.checkpoints.get(key);
+    if (cp?.vanishedAt !== undefined) this.checkpoints.set(key, { ...cp, vanishedAt: undefined });
   }
 
   /** Open a tailer for a candidate unless its file (device + inode) is already followed. */
@@ -314,7 +537,7 @@ export class KubernetesLogsSource implements Source {
     }
     if (!st.isFile()) return;
     const key = `${st.dev}:${st.ino}`;
-    this.lastSeen.set(key, Date.now());
+    this.markSeen(key);
     if (this.tailers.has(key)) return;
     let fh: FileHandle;
     try {
@@ -350,11 +573,16 @@ export class KubernetesLogsSource implements Source {
   /** `fromCopy`: reading a compressed copy; the path belongs to a newer file now, so watch events are not routed here. */
   private startTailer(c: Candidate, key: string, dev: number, ino: number, fh: LogFile, start: StartPosition, fp: Fingerprint | null, fromCopy = false, identity?: { dev: number; ino: number }): void {
     const labels: Labels = stripEmpty({ ...c.labels });
+    if (fromCopy) this.copiesInMemory++;
     const tailer = new Tailer({
-      path: c.path, fh, dev, ino, fp, labels, start, key, identity,
+      path: c.path, fh, dev, ino, fp, labels, start, key, identity, contentScope: c.scope,
       framer: this.framer, slots: this.slots, checkpoints: this.checkpoints, ctx: this.ctx,
       pollMs: this.cfg.poll_interval, rotateWaitMs: this.cfg.rotate_wait, rotated: c.rotated,
       onClosed: (t) => {
+        if (fromCopy) {
+          this.copiesInMemory--;
+          void this.pumpCopies();
+        }
         if (this.tailers.get(t.key) === t) this.tailers.delete(t.key);
         // Closed with batches still unacknowledged: its checkpoint is behind the file's end until
         // they are, which must not read as a loss if the runtime deletes the file meanwhile.
@@ -412,7 +640,7 @@ export class KubernetesLogsSource implements Source {
     // First start with read_from: end: rotated files are history from before the agent; mark
     // them done so a later restart does not mistake them for files rotated while it was down.
     const fp = await fingerprint(fh);
-    if (fp) this.checkpoints.set(key, { path: c.path, dev, ino, fp: fp.fp, fpLen: fp.len, offset: st.size, stdout: st.size, stderr: st.size, updated: Date.now() });
+    if (fp) this.checkpoints.set(key, { path: c.path, dev, ino, fp: fp.fp, fpLen: fp.len, offset: st.size, stdout: st.size, stderr: st.size, updated: Date.now(), labels: { ...c.labels } as Record<string, string>, scope: c.scope });
     return null;
   }
 
@@ -453,6 +681,8 @@ export class KubernetesLogsSource implements Source {
   }
 
   async close(): Promise<void> {
+    for (const q of this.pendingCopies.values()) await q.fh.close().catch(() => undefined);
+    this.pendingCopies.clear();
     await this.checkpoints.close();
     await Promise.all([...this.tailers.values()].map((t) => t.release()));
   }
@@ -464,6 +694,11 @@ const VANISHED_GRACE_MS = 10_000;
 const LOST_GRACE_MS = 2_000;
 /** Compressed copies larger than this (decompressed) are not recovered into memory. */
 const COPY_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * Decompressed copies read at the same time. Each is held whole in memory (kubelet rotates at
+ * 10 MiB by default), so this bounds what recovering them adds to the agent's footprint.
+ */
+const MAX_COPIES_IN_MEMORY = 2;
 
 function stripEmpty(l: Record<string, string | undefined>): Labels {
   const out: Record<string, string> = {};

@@ -27,6 +27,11 @@ export function isRotatedName(name: string, currentBase: string): boolean {
   return name.startsWith(currentBase + '.') && !name.endsWith('.gz') && !name.endsWith('.tmp');
 }
 
+/** A compressed rotated sibling (`0.log.<timestamp>.gz`). */
+export function isCompressedName(name: string, currentBase: string): boolean {
+  return name.startsWith(currentBase + '.') && name.endsWith('.gz');
+}
+
 /** `/var/log/containers/<pod>_<namespace>_<container>-<64 hex id>.log` */
 export function parseContainersLink(name: string): PathLabels | null {
   const m = /^([^_]+)_([^_]+)_(.+)-([0-9a-f]{64})\.log$/.exec(name);

@@ -45,6 +45,13 @@ export interface TailerOptions {
    * replay watermark for it).
    */
   identity?: { dev: number; ino: number };
+  /**
+   * Names the events' source by content instead of device and inode: `<scope>@<first-line
+   * hash>`. The same content then has the same source id wherever it is read from (the file,
+   * its rotated name, its compressed copy), so the store's replay watermark covers all of them.
+   * Only for sources whose first lines are unique within a scope (timestamped container logs).
+   */
+  contentScope?: string;
 }
 
 interface Pending {
@@ -319,8 +326,12 @@ export class Tailer {
     this.counted.partialFlushed = s.partialFlushed;
   }
 
-  private identityFields(): { sourceDev?: number; sourceIno?: number } {
-    return this.o.identity ? { sourceDev: this.o.identity.dev, sourceIno: this.o.identity.ino } : {};
+  /** What the checkpoint keeps of the file's identity as a source. */
+  private identityFields(): { sourceDev?: number; sourceIno?: number; scope?: string } {
+    return {
+      ...(this.o.identity ? { sourceDev: this.o.identity.dev, sourceIno: this.o.identity.ino } : {}),
+      ...(this.o.contentScope !== undefined ? { scope: this.o.contentScope } : {}),
+    };
   }
 
   private async makeSource(): Promise<EventSource> {
@@ -328,8 +339,19 @@ export class Tailer {
     // Events exist, so a first line exists; the fallback only covers a file truncated meanwhile.
     const fp = this.fp ?? { fp: 'none', len: 0 };
     const id = this.o.identity ?? this.o;
-    this.source = makeSource(`${id.dev}:${id.ino}:${fp.fp}`, this.o.ctx.name, this.o.labels);
+    const sourceId = this.o.contentScope !== undefined ? `${this.o.contentScope}@${fp.fp}` : `${id.dev}:${id.ino}:${fp.fp}`;
+    this.source = makeSource(sourceId, this.o.ctx.name, this.o.labels);
     return this.source;
+  }
+
+  /** The file's first-line fingerprint, computed now if not known yet (null: no first line yet). */
+  async knownFingerprint(): Promise<Fingerprint | null> {
+    if (!this.fp && !this.closed) this.fp = await fingerprint(this.o.fh).catch(() => null);
+    return this.fp;
+  }
+
+  get contentScope(): string | undefined {
+    return this.o.contentScope;
   }
 
   /** Advance the checkpoint over the acknowledged prefix of emitted batches. */

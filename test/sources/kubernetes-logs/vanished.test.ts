@@ -2,8 +2,13 @@ import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } 
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { agentFixture, append, cri, podLog, readOut, runAgent } from '../../helpers/agent.js';
+import { agentFixture, append, capturingLogger, cri, podLog, readOut, runAgent } from '../../helpers/agent.js';
 import { waitFor } from '../../helpers/proc.js';
+import type { EventBatch } from '../../../src/core/batch.js';
+import type { SourceContext } from '../../../src/core/component.js';
+import { silentLogger } from '../../../src/core/logger.js';
+import { AgentMetrics } from '../../../src/core/metrics.js';
+import { kubernetesLogsSchema, KubernetesLogsSource } from '../../../src/sources/kubernetes-logs/index.js';
 
 /**
  * Files that vanish before they were read to the end: kubelet compresses a rotated file once
@@ -64,6 +69,25 @@ describe('files that vanish before they were read to the end', () => {
     expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBe(0);
   });
 
+  it('reports a loss even when every run is shorter than the grace before reporting', async () => {
+    const p = podLog(fx.root, 'shop', 'flappy', 'app');
+    append(p, cri('lost a') + cri('lost b'));
+    const size = statSync(p).size;
+    await readWithoutAck(p);
+    rmSync(p);
+    append(p, cri('new'));
+    // Restarted before the 2 s grace: nothing said yet, but when it was first missed is kept.
+    for (let i = 0; i < 3; i++) {
+      fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+      await new Promise((r) => setTimeout(r, 700));
+      await fx.agent.stop();
+      fx.agent = null;
+    }
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await waitFor(async () => (await fx.agent!.metrics.total('loggy_lost_bytes_total')) > 0, 1500, 'lost bytes counted at once', 50);
+    expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBe(size);
+  });
+
   it('reports a file read to its last known size but deleted while the agent was away: it may have grown', async () => {
     const p = podLog(fx.root, 'shop', 'cart', 'app');
     append(p, cri('delivered'));
@@ -100,5 +124,146 @@ describe('files that vanish before they were read to the end', () => {
     expect(await fx.agent.metrics.total('loggy_files_lost_total')).toBe(0);
     expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBe(0);
     expect(lines()).toEqual(['one', 'two']);
+  });
+
+  it('reads a compressed file it never saw (created, rotated and compressed while it was down), once', async () => {
+    const p = podLog(fx.root, 'shop', 'cache', 'app');
+    append(p, cri('before the restart'));
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await waitFor(() => lines().includes('before the restart'), 3000, 'first line');
+    await new Promise((r) => setTimeout(r, 300)); // acknowledged and checkpointed
+    await fx.agent.stop();
+    // While the agent is down: the known file rotates, then a whole new file is written,
+    // rotated and compressed; the known file stays (so no gap: nothing is unaccounted for).
+    const first = `${p}.20261122-110000`;
+    renameSync(p, first);
+    append(p, cri('unseen 1') + cri('unseen 2'));
+    const second = `${p}.20261122-110001`;
+    renameSync(p, second);
+    writeFileSync(`${second}.gz`, gzipSync(readFileSync(second)));
+    rmSync(second);
+    append(p, cri('current'));
+    const { log, records } = capturingLogger();
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out, log });
+    await waitFor(() => lines().length >= 4, 5000, 'four lines');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(lines().sort()).toEqual(['before the restart', 'current', 'unseen 1', 'unseen 2']);
+    expect(readOut(fx.out).find((e) => e.line === 'unseen 1')!.labels).toMatchObject({ namespace: 'shop', pod: 'cache', container: 'app' });
+    expect(await fx.agent.metrics.total('loggy_files_recovered_total')).toBe(1);
+    expect(await fx.agent.metrics.total('loggy_rotation_gaps_total')).toBe(0);
+    expect(records.some((r) => String(r.msg).includes('never saw') && r.path === `${second}.gz`)).toBe(true);
+    await fx.agent.stop();
+    // Read once: the next run knows the copy (its checkpoint lives as long as the copy does).
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(lines()).toHaveLength(4);
+    expect(await fx.agent.metrics.total('loggy_files_recovered_total')).toBe(0);
+  });
+
+  it('holds compressed files waiting for memory open: deleting them then loses nothing', async () => {
+    const p = podLog(fx.root, 'shop', 'queue', 'app');
+    append(p, cri('known'));
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await waitFor(() => lines().includes('known'), 3000, 'first line');
+    await new Promise((r) => setTimeout(r, 300));
+    await fx.agent.stop();
+    // Five files came and went while the agent was down; only their .gz copies are left.
+    const gz: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const rotated = `${p}.20261122-11000${i}`;
+      renameSync(p, rotated);
+      writeFileSync(`${rotated}.gz`, gzipSync(readFileSync(rotated)));
+      rmSync(rotated);
+      gz.push(`${rotated}.gz`);
+      append(p, cri(`in file ${i + 1}`));
+    }
+    const { log, records } = capturingLogger();
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out, log });
+    // Two are decompressed at a time; the runtime deletes them all meanwhile.
+    await waitFor(() => records.filter((r) => String(r.msg).includes('never saw')).length >= 1, 3000, 'first copies read');
+    for (const f of gz) rmSync(f);
+    await waitFor(() => lines().length >= 6, 6000, 'every line');
+    await new Promise((r) => setTimeout(r, 500));
+    expect(lines().sort()).toEqual(['in file 1', 'in file 2', 'in file 3', 'in file 4', 'in file 5', 'known']);
+    expect(await fx.agent.metrics.total('loggy_files_recovered_total')).toBe(4);
+    expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBe(0);
+  });
+
+  it('leaves compressed files alone on its very first start (history)', async () => {
+    const p = podLog(fx.root, 'shop', 'old', 'app');
+    append(p, cri('old history'));
+    const rotated = `${p}.20261122-090000`;
+    renameSync(p, rotated);
+    writeFileSync(`${rotated}.gz`, gzipSync(readFileSync(rotated)));
+    rmSync(rotated);
+    append(p, cri('now'));
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await waitFor(() => lines().includes('now'), 3000, 'current line');
+    await new Promise((r) => setTimeout(r, 600));
+    await fx.agent.stop();
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await new Promise((r) => setTimeout(r, 1200));
+    expect(lines()).toEqual(['now']);
+    expect(await fx.agent.metrics.total('loggy_files_recovered_total')).toBe(0);
+  });
+
+  it('reports a gap when every file it knew of a container is gone and newer ones are on disk', async () => {
+    const p = podLog(fx.root, 'shop', 'busy', 'app');
+    const gone = podLog(fx.root, 'shop', 'deleted', 'app');
+    append(p, cri('known'));
+    append(gone, cri('pod about to be deleted'));
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await waitFor(() => lines().length >= 2, 3000, 'both lines');
+    await new Promise((r) => setTimeout(r, 300));
+    await fx.agent.stop();
+    const size = statSync(p).size;
+    // Down long enough for the runtime to rotate the known file and delete every copy of it
+    // (and of a file written after it, which nobody will ever read); a pod deleted with its
+    // directory is no gap.
+    rmSync(p);
+    append(p, cri('never seen by anyone'));
+    rmSync(p);
+    append(p, cri('after the gap'));
+    rmSync(join(gone, '../..'), { recursive: true });
+    const { log, records } = capturingLogger();
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out, log });
+    await waitFor(() => lines().includes('after the gap'), 3000, 'line after the gap');
+    await waitFor(async () => (await fx.agent!.metrics.total('loggy_rotation_gaps_total')) >= 1, 3000, 'gap counted');
+    await new Promise((r) => setTimeout(r, 1200)); // more scans: reported once
+    expect(await fx.agent.metrics.total('loggy_rotation_gaps_total')).toBe(1);
+    const gaps = records.filter((r) => r.gapAfter);
+    expect(gaps).toHaveLength(1);
+    expect(gaps[0]).toMatchObject({ container: 'shop/busy/app', oldestOnDisk: p, gapAfter: [{ path: p, readTo: size }] });
+    expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBe(0);
+  });
+
+  it('names a file and its compressed copy as one source, so a store can tell a replay', async () => {
+    const p = podLog(fx.root, 'shop', 'ids', 'app');
+    append(p, cri('one') + cri('two'));
+    const run = async (): Promise<EventBatch[]> => {
+      const batches: EventBatch[] = [];
+      // Nothing is ever acknowledged: the next run reads the same lines again.
+      const ctx: SourceContext = {
+        name: 'node', dataDir: fx.dataDir, log: silentLogger, metrics: new AgentMetrics(), shared: new Map<string, unknown>(), exitWhenDrained: false,
+        emit: (b) => { batches.push(b); }, waitForRoom: () => Promise.resolve(),
+      };
+      const source = new KubernetesLogsSource(kubernetesLogsSchema.parse({ type: 'kubernetes_logs', root: fx.root, poll_interval: 20, checkpoint_interval: 50, rotate_wait: 100 }), ctx);
+      await source.start();
+      await waitFor(() => batches.some((b) => b.events.some((e) => e.line.toString() === 'two')), 3000, 'both lines');
+      await source.stop();
+      await source.close();
+      return batches;
+    };
+    const first = await run();
+    const rotated = `${p}.20261122-110000`;
+    renameSync(p, rotated);
+    writeFileSync(`${rotated}.gz`, gzipSync(readFileSync(rotated)));
+    rmSync(rotated);
+    append(p, cri('three'));
+    const second = await run();
+    const idOf = (bs: EventBatch[], line: string) => bs.find((b) => b.events.some((e) => e.line.toString() === line))!.source.id;
+    // Read from the file, then from its compressed copy (another inode): one source.
+    expect(idOf(second, 'one')).toBe(idOf(first, 'one'));
+    expect(idOf(second, 'three')).not.toBe(idOf(first, 'one'));
   });
 });
