@@ -53,10 +53,10 @@ export async function gzipFile(file: string, keepDeleted?: string): Promise<stri
  * Deletes a log file as the runtime would — or, given `keepDeleted`, moves it there as
  * `<dev>-<ino>` instead: the inode lives on outside the node tree, so a test can read exactly
  * what a collector lost when it reports "file <dev>:<ino> lost from offset N". Compressed
- * copies are just deleted (their content is an uncompressed file's, kept already).
+ * copies too: a collector may have been reading one when it was deleted.
  */
 export async function discard(file: string, keepDeleted?: string): Promise<void> {
-  if (keepDeleted && !file.endsWith('.gz')) {
+  if (keepDeleted) {
     const st = await lstat(file).catch(() => null);
     if (st?.isFile()) {
       await rename(file, join(keepDeleted, `${st.dev}-${st.ino}`));
@@ -67,7 +67,7 @@ export async function discard(file: string, keepDeleted?: string): Promise<void>
 }
 
 export function discardSync(file: string, keepDeleted?: string): void {
-  if (keepDeleted && !file.endsWith('.gz')) {
+  if (keepDeleted) {
     let st;
     try {
       st = lstatSync(file);

@@ -184,7 +184,11 @@ export class Agent {
     if (!pid) return;
     try {
       const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-      if (m) this.peakRssKiB = Math.max(this.peakRssKiB, Number(m[1]));
+      if (m) {
+        this.peakRssKiB = Math.max(this.peakRssKiB, Number(m[1]));
+        const t = Date.now();
+        if (t - (this.rssTimeline.at(-1)?.[0] ?? 0) >= 1000) this.rssTimeline.push([t, Number(m[1])]);
+      }
     } catch {
       // exited between the check and the read
     }
@@ -195,11 +199,16 @@ export class Agent {
     p.child.kill(signal);
     const r = await p.exited;
     this.logs.push(p.stderr());
+    this.stdouts.push(p.stdout());
     return r;
   }
 
   /** Everything the agent processes wrote to stderr so far (one entry per run). */
   readonly logs: string[] = [];
+  /** And to stdout (V8's --trace-gc, with LOGGY_CHAOS_AGENT_NODE_ARGS). */
+  readonly stdouts: string[] = [];
+  /** RSS (KiB) about once a second: [ms since epoch, KiB]. */
+  readonly rssTimeline: Array<[number, number]> = [];
 
   async stop(): Promise<number | null> {
     if (this.timer) clearInterval(this.timer);
@@ -209,6 +218,7 @@ export class Agent {
     p.child.kill('SIGTERM');
     const code = (await p.exited).code;
     this.logs.push(p.stderr());
+    this.stdouts.push(p.stdout());
     return code;
   }
 }
@@ -366,6 +376,8 @@ export async function finish(rig: Rig, scenario: string, faults: string, opts: {
   const drainSec = (drainedAt - t0) / 1000;
   const agentExit = await rig.agent.stop();
   writeFileSync(join(rig.dir, 'agent.log'), rig.agent.logs.join('\n--- restart ---\n'));
+  writeFileSync(join(rig.dir, 'agent.stdout'), rig.agent.stdouts.join('\n--- restart ---\n'));
+  writeFileSync(join(rig.dir, 'agent-rss.tsv'), rig.agent.rssTimeline.map(([t, kib]) => `${((t - t0) / 1000).toFixed(1)}\t${Math.round(kib / 1024)}`).join('\n'));
   const losses = lossReports(rig.agent.logs);
   const lostBytesCounted = losses.reduce((a, l) => a + l.lostBytes, 0);
   markers = await storedMarkers(rig.store, rig.startedNs);

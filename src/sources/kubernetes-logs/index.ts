@@ -76,6 +76,12 @@ export class KubernetesLogsSource implements Source {
   private readonly badCopies = new Set<string>();
   /** Containers (content scopes) whose gap was reported, until they have a known file again. */
   private readonly gapReported = new Set<string>();
+  /** Container directories (watched) and their labels, for scans of one directory. */
+  private readonly containerDirs = new Map<string, PathLabels>();
+  /** Directory scans running; `again`: another event came meanwhile, scan once more. */
+  private readonly containerScans = new Map<string, { again: boolean; done?: Promise<void> }>();
+  /** Files (device:inode) being opened or queued: concurrent scans must not take one twice. */
+  private readonly opening = new Set<string>();
 
   constructor(private readonly cfg: KubernetesLogsConfig, private readonly ctx: SourceContext) {
     this.checkpoints = new CheckpointStore(ctx.dataDir, ctx.name, ctx.log, ctx.metrics);
@@ -197,14 +203,49 @@ export class KubernetesLogsSource implements Source {
 
   private onWatch(dir: string, file: string | null, type: 'rename' | 'change'): void {
     if (file) this.byPath.get(join(dir, file))?.notify();
+    if (type !== 'rename') return;
+    // A rotation in a container directory: look at that directory at once. Under load a full
+    // scan takes long enough for a hot container's files to be created, rotated, compressed
+    // and deleted before it gets there; this keeps every new file opened within milliseconds.
+    const container = this.containerDirs.get(dir);
+    if (container) this.scanContainerSoon(dir, container);
     // Writes only wake their tailer; entries appearing, going or moving need a scan. Bursts
     // (a pod starting several containers) coalesce into one scan soon after.
-    if (type === 'rename' && !this.debounce) {
+    if (!this.debounce) {
       this.debounce = setTimeout(() => {
         this.debounce = null;
         this.requestScan();
       }, 20);
     }
+  }
+
+  private scanContainerSoon(dir: string, labels: PathLabels): void {
+    if (this.stopped) return;
+    const state = this.containerScans.get(dir);
+    if (state) {
+      state.again = true;
+      return;
+    }
+    const run: { again: boolean; done?: Promise<void> } = { again: false };
+    this.containerScans.set(dir, run);
+    run.done = (async () => {
+      try {
+        do {
+          run.again = false;
+          const files = await listDir(dir);
+          if (files === null) break;
+          const candidates: Candidate[] = [];
+          const compressed: Candidate[] = [];
+          await this.addFiles(dir, files, labels, candidates, compressed);
+          for (const c of candidates) if (!this.stopped) await this.consider(c);
+          if (!this.stopped) await this.considerCompressed(compressed);
+        } while (run.again && !this.stopped);
+      } catch (err) {
+        this.ctx.log.error({ dir, err: (err as Error).message }, 'container directory scan failed');
+      } finally {
+        this.containerScans.delete(dir);
+      }
+    })();
   }
 
   private requestScan(): void {
@@ -239,6 +280,7 @@ export class KubernetesLogsSource implements Source {
     await this.scanPods(candidates, compressed, seenDirs);
     if (this.cfg.containers_dir) await this.scanContainersDir(candidates, seenDirs);
     this.watcher.retain(seenDirs);
+    for (const dir of this.containerDirs.keys()) if (!seenDirs.has(dir)) this.containerDirs.delete(dir);
     const scanStart = Date.now();
     for (const c of candidates) {
       if (this.stopped) return;
@@ -300,7 +342,7 @@ export class KubernetesLogsSource implements Source {
       }
       // Read to its end and acknowledged (or marked as history).
       if (cp && cp.size !== undefined && cp.offset >= cp.size) continue;
-      if (this.pendingCopies.has(key) || this.badCopies.has(key)) continue;
+      if (this.pendingCopies.has(key) || this.badCopies.has(key) || this.opening.has(key)) continue;
       if (!cp) {
         knownFps ??= await this.knownFingerprints();
         if (knownFps.has(`${fp.fp}:${fp.len}`)) continue;
@@ -310,7 +352,12 @@ export class KubernetesLogsSource implements Source {
           continue;
         }
       }
-      await this.queueCopy(c, key, fp, cp);
+      this.opening.add(key);
+      try {
+        await this.queueCopy(c, key, fp, cp);
+      } finally {
+        this.opening.delete(key);
+      }
       knownFps?.add(`${fp.fp}:${fp.len}`);
     }
     await this.pumpCopies();
@@ -458,6 +505,7 @@ export class KubernetesLogsSource implements Source {
         const cdir = join(podDir, container);
         const files = await this.enter(cdir, seenDirs);
         if (files === null) continue;
+        this.containerDirs.set(cdir, { ...pod, container });
         await this.addFiles(cdir, files, { ...pod, container }, out, compressed);
       }
     }
@@ -538,7 +586,16 @@ export class KubernetesLogsSource implements Source {
     if (!st.isFile()) return;
     const key = `${st.dev}:${st.ino}`;
     this.markSeen(key);
-    if (this.tailers.has(key)) return;
+    if (this.tailers.has(key) || this.opening.has(key)) return;
+    this.opening.add(key);
+    try {
+      await this.openFile(c, key, st.dev, st.ino);
+    } finally {
+      this.opening.delete(key);
+    }
+  }
+
+  private async openFile(c: Candidate, key: string, dev: number, ino: number): Promise<void> {
     let fh: FileHandle;
     try {
       fh = await open(c.path, 'r');
@@ -552,8 +609,8 @@ export class KubernetesLogsSource implements Source {
       return;
     }
     this.unreadable.delete(key);
-    const take = await this.decide(c, key, st.dev, st.ino, fh);
-    if (!take) {
+    const take = await this.decide(c, key, dev, ino, fh);
+    if (!take || this.stopped) {
       await fh.close();
       return;
     }
@@ -567,7 +624,7 @@ export class KubernetesLogsSource implements Source {
       start = { offset: take.size, stdout: take.size, stderr: take.size };
     }
     const identity = cp?.sourceDev !== undefined && cp.sourceIno !== undefined ? { dev: cp.sourceDev, ino: cp.sourceIno } : undefined;
-    this.startTailer(c, key, st.dev, st.ino, fh, start, fp, false, identity);
+    this.startTailer(c, key, dev, ino, fh, start, fp, false, identity);
   }
 
   /** `fromCopy`: reading a compressed copy; the path belongs to a newer file now, so watch events are not routed here. */
@@ -677,6 +734,7 @@ export class KubernetesLogsSource implements Source {
     if (this.debounce) clearTimeout(this.debounce);
     this.watcher.close();
     if (this.scanning) await this.scanning;
+    await Promise.all([...this.containerScans.values()].map((r) => r.done));
     await Promise.all([...this.tailers.values()].map((t) => t.stop()));
   }
 

@@ -360,11 +360,13 @@ export class Tailer {
     while (this.pending.length > 0 && this.pending[0].acked) last = this.pending.shift()!;
     // Offsets from before a truncation would point into the file's new content.
     if (!last || !this.fp || last.generation !== this.generation) return;
+    const prev = this.o.checkpoints.get(this.key);
     this.o.checkpoints.set(this.key, {
       path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
       offset: last.snap.offset, stdout: last.snap.stdout, stderr: last.snap.stderr, updated: Date.now(),
-      size: Math.max(this.o.checkpoints.get(this.key)?.size ?? 0, last.snap.offset), labels: { ...this.o.labels }, ...this.identityFields(),
-      ...(this.drained ? { drained: true } : {}),
+      size: Math.max(prev?.size ?? 0, last.snap.offset), labels: { ...this.o.labels }, ...this.identityFields(),
+      // Once the size is known final (read to the end, or a compressed copy), it stays so.
+      ...(this.drained || prev?.drained ? { drained: true } : {}),
     });
   }
 
