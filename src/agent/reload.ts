@@ -43,6 +43,7 @@ export interface ReloadingAgent {
 export async function runWithReload(file: string, first: AgentConfig, opts: ReloadOptions = {}): Promise<ReloadingAgent> {
   const log = opts.log ?? createLogger(first.log_level);
   const metrics = new AgentMetrics();
+  metrics.collectProcessMetrics();
   let config = first;
   let lastHash = hash(await readFile(file, 'utf8'));
   const start = (cfg: AgentConfig) => startAgent(cfg, { metrics, serveMetrics: false, exitWhenDrained: opts.exitWhenDrained, log: opts.agentLog });

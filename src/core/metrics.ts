@@ -1,4 +1,4 @@
-import { Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 
 /**
  * The agent's metrics, on one registry per agent instance (tests run several agents in
@@ -6,6 +6,15 @@ import { Counter, Gauge, Registry } from 'prom-client';
  */
 export class AgentMetrics {
   readonly registry = new Registry();
+
+  /**
+   * The process's own figures (resident memory, V8 heap, external memory, event loop lag,
+   * open descriptors): once per process, by the agent process itself, not by in-process
+   * agents in tests.
+   */
+  collectProcessMetrics(): void {
+    collectDefaultMetrics({ register: this.registry });
+  }
   readonly eventsIn = this.counter('loggy_source_events_total', 'Events produced by a source', ['component']);
   readonly bytesIn = this.counter('loggy_source_bytes_total', 'Bytes read from inputs', ['component']);
   readonly truncated = this.counter('loggy_lines_truncated_total', 'Lines longer than max_line_bytes, truncated and flagged', ['component']);

@@ -53,6 +53,10 @@ describe('configuration reload', () => {
     await waitFor(() => lines().includes('noise 2'), 5000, 'lines after the reload');
     await new Promise((r) => setTimeout(r, 300));
     expect(lines()).toEqual(['keep 1', 'chatter 1', 'keep 2', 'noise 2']);
+    // The process's own figures are there for whoever watches the agent's memory.
+    const text = await agent.metrics.registry.metrics();
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^nodejs_external_memory_bytes \d+/m);
   });
 
   it('keeps the running configuration when the new one is invalid, says why, and counts it', async () => {

@@ -168,13 +168,18 @@ export class Agent {
   restarts = 0;
   private timer: NodeJS.Timeout | null = null;
 
-  constructor(readonly config: string) {}
+  /** Memory figures the agent reports about once a second: [ms, heap total, heap used, external] (bytes). */
+  readonly memTimeline: Array<[number, number, number, number]> = [];
+
+  constructor(readonly config: string, readonly metricsUrl?: string) {}
 
   start(): void {
     // The heap bounds the deployment docs give (docs/agent.md, Memory); without them V8 sizes
     // its heap for the machine, not the pod. LOGGY_CHAOS_AGENT_NODE_ARGS adds more (--cpu-prof).
     const nodeArgs = [...AGENT_NODE_ARGS, ...(process.env.LOGGY_CHAOS_AGENT_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
-    this.proc = loggy(['agent', '--config', this.config], {}, nodeArgs);
+    // LOGGY_CHAOS_AGENT_ENV: extra environment, e.g. "MALLOC_ARENA_MAX=2".
+    const env = Object.fromEntries((process.env.LOGGY_CHAOS_AGENT_ENV ?? '').split(' ').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+    this.proc = loggy(['agent', '--config', this.config], env, nodeArgs);
     this.restarts++;
     this.timer ??= setInterval(() => this.sample(), 100);
   }
@@ -187,11 +192,21 @@ export class Agent {
       if (m) {
         this.peakRssKiB = Math.max(this.peakRssKiB, Number(m[1]));
         const t = Date.now();
-        if (t - (this.rssTimeline.at(-1)?.[0] ?? 0) >= 1000) this.rssTimeline.push([t, Number(m[1])]);
+        if (t - (this.rssTimeline.at(-1)?.[0] ?? 0) >= 1000) {
+          this.rssTimeline.push([t, Number(m[1])]);
+          void this.sampleHeap(t);
+        }
       }
     } catch {
       // exited between the check and the read
     }
+  }
+
+  private async sampleHeap(t: number): Promise<void> {
+    if (!this.metricsUrl) return;
+    const text = await fetch(this.metricsUrl).then((r) => r.text()).catch(() => '');
+    const v = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)`, 'm').exec(text)?.[1] ?? NaN);
+    if (text) this.memTimeline.push([t, v('nodejs_heap_size_total_bytes'), v('nodejs_heap_size_used_bytes'), v('nodejs_external_memory_bytes')]);
   }
 
   async kill(signal: NodeJS.Signals): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -248,6 +263,7 @@ export async function startRig(dir: string, size: ChaosSize, agentExtra: string[
   const cfg = join(dir, 'agent.yaml');
   writeFileSync(cfg, [
     `data_dir: ${JSON.stringify(join(dir, 'agent-data'))}`,
+    `metrics_address: 127.0.0.1:${base + 2}`,
     'log_level: info',
     'shutdown_grace: 20s',
     'sources:',
@@ -277,7 +293,7 @@ export async function startRig(dir: string, size: ChaosSize, agentExtra: string[
     ...agentExtra,
     '',
   ].join('\n'));
-  const agent = new Agent(cfg);
+  const agent = new Agent(cfg, `http://127.0.0.1:${base + 2}/metrics`);
   agent.start();
   let copytruncate: Rig['copytruncate'];
   // The agent first, as on a node: the simulator rotates and compresses its first files within
@@ -377,7 +393,9 @@ export async function finish(rig: Rig, scenario: string, faults: string, opts: {
   const agentExit = await rig.agent.stop();
   writeFileSync(join(rig.dir, 'agent.log'), rig.agent.logs.join('\n--- restart ---\n'));
   writeFileSync(join(rig.dir, 'agent.stdout'), rig.agent.stdouts.join('\n--- restart ---\n'));
-  writeFileSync(join(rig.dir, 'agent-rss.tsv'), rig.agent.rssTimeline.map(([t, kib]) => `${((t - t0) / 1000).toFixed(1)}\t${Math.round(kib / 1024)}`).join('\n'));
+  const mib = (b: number): number => Math.round(b / 1048576);
+  const mem = new Map(rig.agent.memTimeline.map(([t, total, used, ext]) => [t, `${mib(total)}\t${mib(used)}\t${mib(ext)}`]));
+  writeFileSync(join(rig.dir, 'agent-rss.tsv'), ['s\trss\theap_total\theap_used\texternal (MiB)', ...rig.agent.rssTimeline.map(([t, kib]) => `${((t - t0) / 1000).toFixed(1)}\t${Math.round(kib / 1024)}\t${mem.get(t) ?? ''}`)].join('\n'));
   const losses = lossReports(rig.agent.logs);
   const lostBytesCounted = losses.reduce((a, l) => a + l.lostBytes, 0);
   markers = await storedMarkers(rig.store, rig.startedNs);
