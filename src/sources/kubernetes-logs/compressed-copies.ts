@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import type { Stats } from 'node:fs';
 import { readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
@@ -40,16 +41,16 @@ export class CompressedCopies {
   }
 
   /** Fingerprint of a `.gz`'s decompressed first line (as `fingerprint` computes it for a file). */
-  async fingerprintOf(path: string): Promise<Fingerprint | null> {
-    const head = await this.head(path);
+  async fingerprintOf(path: string, st?: Stats): Promise<Fingerprint | null> {
+    const head = await this.head(path, st);
     if (!head) return null;
     const nl = head.indexOf(10);
     const len = nl >= 0 ? nl + 1 : head.length === FINGERPRINT_MAX ? FINGERPRINT_MAX : -1;
     return len < 0 ? null : { fp: hashOf(head.subarray(0, len)), len };
   }
 
-  private async head(path: string): Promise<Buffer | null> {
-    const st = await stat(path).catch(() => null);
+  private async head(path: string, known?: Stats): Promise<Buffer | null> {
+    const st = known ?? (await stat(path).catch(() => null));
     if (!st?.isFile()) return null;
     const key = `${path}|${st.size}|${st.mtimeMs}`;
     const hit = this.heads.get(key);

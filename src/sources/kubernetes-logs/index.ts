@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, relative, isAbsolute } from 'node:path';
 import { CheckpointStore, fileOfKey, isOrphanKey, orphanKey, type FileCheckpoint } from '../../core/checkpoints.js';
@@ -52,6 +53,8 @@ export class KubernetesLogsSource implements Source {
   private readonly framer: FramerOptions;
   private startAtEnd = false;
   private scanning: Promise<void> | null = null;
+  private scanDelay: NodeJS.Timeout | null = null;
+  private lastScan = { end: 0, took: 0 };
   private rescanQueued = false;
   private scanTimer: NodeJS.Timeout | null = null;
   private debounce: NodeJS.Timeout | null = null;
@@ -208,9 +211,13 @@ export class KubernetesLogsSource implements Source {
     // scan takes long enough for a hot container's files to be created, rotated, compressed
     // and deleted before it gets there; this keeps every new file opened within milliseconds.
     const container = this.containerDirs.get(dir);
-    if (container) this.scanContainerSoon(dir, container);
-    // Writes only wake their tailer; entries appearing, going or moving need a scan. Bursts
-    // (a pod starting several containers) coalesce into one scan soon after.
+    if (container) {
+      this.scanContainerSoon(dir, container);
+      return;
+    }
+    // Writes only wake their tailer; entries appearing, going or moving elsewhere (a pod or a
+    // container started, a /var/log/containers link) need a full scan. Bursts (a pod starting
+    // several containers) coalesce into one scan soon after.
     if (!this.debounce) {
       this.debounce = setTimeout(() => {
         this.debounce = null;
@@ -251,17 +258,29 @@ export class KubernetesLogsSource implements Source {
   private requestScan(): void {
     if (this.stopped) return;
     reportLag(this.ctx, this.tailers.values());
-    if (this.scanning) {
+    if (this.scanning || this.scanDelay) {
       this.rescanQueued = true;
+      return;
+    }
+    // A full scan costs in proportion to the files on the node: on a node with thousands, scans
+    // back to back would take the reading's CPU. Keep them to a tenth of the time at most.
+    const wait = this.lastScan.end + SCAN_COST_FACTOR * this.lastScan.took - Date.now();
+    if (wait > 0) {
+      this.scanDelay = setTimeout(() => {
+        this.scanDelay = null;
+        this.requestScan();
+      }, wait);
       return;
     }
     void this.scan();
   }
 
   private scan(): Promise<void> {
+    const started = Date.now();
     this.scanning = this.doScan()
       .catch((err) => this.ctx.log.error({ err: (err as Error).message }, 'discovery scan failed'))
       .finally(() => {
+        this.lastScan = { end: Date.now(), took: Date.now() - started };
         this.scanning = null;
         if (this.rescanQueued) {
           this.rescanQueued = false;
@@ -282,9 +301,13 @@ export class KubernetesLogsSource implements Source {
     this.watcher.retain(seenDirs);
     for (const dir of this.containerDirs.keys()) if (!seenDirs.has(dir)) this.containerDirs.delete(dir);
     const scanStart = Date.now();
-    for (const c of candidates) {
+    // Stat everything at once: one await per file, one after the other, takes seconds on a
+    // busy agent (each waits for the event loop to come round), long enough for a hot
+    // container's files to come and go between two scans.
+    const stats = await statAll(candidates);
+    for (let i = 0; i < candidates.length; i++) {
       if (this.stopped) return;
-      await this.consider(c);
+      await this.consider(candidates[i]!, stats[i]);
     }
     const copyFps = await this.considerCompressed(compressed);
     if (this.stopped) return;
@@ -322,13 +345,15 @@ export class KubernetesLogsSource implements Source {
     // history on every first start: older than anything uncompressed, and up to 10 MiB each.
     const history = !this.initialScanDone && (this.loaded === 'fresh' || (this.loaded === 'corrupt' && this.startAtEnd));
     let knownFps: Set<string> | null = null;
-    for (const c of list) {
+    const stats = await statAll(list);
+    for (let i = 0; i < list.length; i++) {
+      const c = list[i]!;
+      const st = stats[i];
       if (this.stopped) break;
-      const st = await stat(c.path).catch(() => null);
       if (!st?.isFile()) continue;
       const key = `${st.dev}:${st.ino}`;
       this.markSeen(key);
-      const fp = await this.copies.fingerprintOf(c.path).catch(() => null);
+      const fp = await this.copies.fingerprintOf(c.path, st).catch(() => null);
       if (!fp) continue;
       present.add(`${c.scope}|${fp.fp}`);
       if (this.tailers.has(key)) continue;
@@ -494,21 +519,22 @@ export class KubernetesLogsSource implements Source {
   private async scanPods(out: Candidate[], compressed: Candidate[], seenDirs: Set<string>): Promise<void> {
     const pods = await this.enter(this.podsDir, seenDirs);
     if (pods === null) return;
-    for (const podName of pods) {
+    // Pods side by side, for the same reason as statAll.
+    await mapLimit(pods, SCAN_CONCURRENCY, async (podName) => {
       const pod = parsePodDir(podName);
-      if (!pod || !this.selector.pod(pod.namespace, pod.pod, pod.pod_uid)) continue;
+      if (!pod || !this.selector.pod(pod.namespace, pod.pod, pod.pod_uid)) return;
       const podDir = join(this.podsDir, podName);
       const containers = await this.enter(podDir, seenDirs);
-      if (containers === null) continue;
-      for (const container of containers) {
-        if (!this.selector.container(container)) continue;
+      if (containers === null) return;
+      await Promise.all(containers.map(async (container) => {
+        if (!this.selector.container(container)) return;
         const cdir = join(podDir, container);
         const files = await this.enter(cdir, seenDirs);
-        if (files === null) continue;
+        if (files === null) return;
         this.containerDirs.set(cdir, { ...pod, container });
         await this.addFiles(cdir, files, { ...pod, container }, out, compressed);
-      }
-    }
+      }));
+    });
   }
 
   /**
@@ -576,14 +602,9 @@ export class KubernetesLogsSource implements Source {
   }
 
   /** Open a tailer for a candidate unless its file (device + inode) is already followed. */
-  private async consider(c: Candidate): Promise<void> {
-    let st;
-    try {
-      st = await stat(c.path);
-    } catch {
-      return;
-    }
-    if (!st.isFile()) return;
+  private async consider(c: Candidate, known?: Stats | null): Promise<void> {
+    const st = known === undefined ? await stat(c.path).catch(() => null) : known;
+    if (!st?.isFile()) return;
     const key = `${st.dev}:${st.ino}`;
     this.markSeen(key);
     if (this.tailers.has(key) || this.opening.has(key)) return;
@@ -732,6 +753,7 @@ export class KubernetesLogsSource implements Source {
     this.stopped = true;
     if (this.scanTimer) clearInterval(this.scanTimer);
     if (this.debounce) clearTimeout(this.debounce);
+    if (this.scanDelay) clearTimeout(this.scanDelay);
     this.watcher.close();
     if (this.scanning) await this.scanning;
     await Promise.all([...this.containerScans.values()].map((r) => r.done));
@@ -762,6 +784,33 @@ function stripEmpty(l: Record<string, string | undefined>): Labels {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(l)) if (v) out[k] = v;
   return out;
+}
+
+/**
+ * Discovery's file system calls in flight at once: enough not to wait for the event loop once
+ * per file, few enough to leave the thread pool to the tailers' reads (10,000 files at once
+ * kept a busy file waiting for seconds).
+ */
+const SCAN_CONCURRENCY = 16;
+/** A full scan waits at least this many times as long as the previous one took. */
+const SCAN_COST_FACTOR = 10;
+
+/** stat() of every candidate, a few at a time (null: gone, or not statable). */
+async function statAll(list: readonly Candidate[]): Promise<Array<Stats | null>> {
+  const out = new Array<Stats | null>(list.length).fill(null);
+  await mapLimit(list.map((c, i) => [c, i] as const), SCAN_CONCURRENCY, async ([c, i]) => {
+    out[i] = await stat(c.path).catch(() => null);
+  });
+  return out;
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight. */
+async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 async function listDir(dir: string): Promise<string[] | null> {

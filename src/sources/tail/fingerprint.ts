@@ -32,3 +32,19 @@ export async function fingerprintOfLength(fh: LogFile, len: number): Promise<str
 export function hashOf(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex').slice(0, 16);
 }
+
+/** Bytes of the first line a content-named source is named by, at most. */
+export const CONTENT_ID_MAX = 16 * 1024;
+
+/**
+ * Hash of the whole first line (up to CONTENT_ID_MAX): what names a content-named source.
+ * Longer than the fingerprint because Docker's json-file puts the timestamp at the end of the
+ * line: two files starting with the same long message differ only there.
+ */
+export async function firstLineHash(fh: LogFile): Promise<string | null> {
+  const buf = Buffer.allocUnsafe(CONTENT_ID_MAX);
+  const { bytesRead } = await fh.read(buf, 0, CONTENT_ID_MAX, 0);
+  const nl = buf.subarray(0, bytesRead).indexOf(10);
+  if (nl < 0 && bytesRead < CONTENT_ID_MAX) return null;
+  return hashOf(buf.subarray(0, nl >= 0 ? nl + 1 : bytesRead));
+}

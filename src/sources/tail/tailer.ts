@@ -5,7 +5,7 @@ import { orphanKey, type CheckpointStore } from '../../core/checkpoints.js';
 import type { SourceContext } from '../../core/component.js';
 import { makeSource, type EventSource, type Labels, type LogEvent } from '../../core/event.js';
 import { createFramer, type FramerOptions, type LineFramer } from '../../formats/index.js';
-import { fingerprint, type Fingerprint } from './fingerprint.js';
+import { CONTENT_ID_MAX, FINGERPRINT_MAX, fingerprint, firstLineHash, hashOf, type Fingerprint } from './fingerprint.js';
 import type { ReadSlots } from './read-slots.js';
 
 /** Where reading starts: an offset plus, per stream, the last event end already delivered. */
@@ -159,6 +159,9 @@ export class Tailer {
     const { ctx, slots } = this.o;
     const out: LogEvent[] = [];
     await this.recordStart();
+    // Resuming inside a file: name its content now, from the file as it is when reading
+    // starts (a copytruncate later must not name these events after the next content).
+    if (this.o.contentScope !== undefined && this.offset > 0) this.contentHash = await firstLineHash(this.o.fh).catch(() => null);
     while (!this.stopping) {
       // Hold a read slot while waiting for room, so at most `read_concurrency` chunks can be
       // read past a full buffer, however many files there are.
@@ -169,6 +172,7 @@ export class Tailer {
         if (this.stopping) break;
         n = (await this.o.fh.read(buf, 0, buf.length, this.offset)).bytesRead;
         if (n > 0) {
+          if (this.offset === 0) this.noteFirstChunk(buf.subarray(0, n));
           this.framer.push(buf.subarray(0, n), this.offset, out);
           this.offset += n;
           this.o.checkpoints.noteSize(this.key, this.offset);
@@ -223,6 +227,26 @@ export class Tailer {
   }
 
   private recorded = false;
+  /** Hash of the whole first line of the content being read (content-named sources). */
+  private contentHash: string | null = null;
+
+  /**
+   * A chunk read from offset 0: name the content by the first line in it, from the very bytes
+   * read. Re-reading the file for it later would race with a copytruncate, which may have
+   * replaced the content meanwhile.
+   */
+  private noteFirstChunk(chunk: Buffer): void {
+    if (this.fp === null) {
+      // The fingerprint too (a file empty when opened), by the same rule as `fingerprint`.
+      const nl = chunk.subarray(0, FINGERPRINT_MAX).indexOf(10);
+      const len = nl >= 0 ? nl + 1 : chunk.length >= FINGERPRINT_MAX ? FINGERPRINT_MAX : -1;
+      if (len > 0) this.fp = { fp: hashOf(chunk.subarray(0, len)), len };
+    }
+    if (this.o.contentScope === undefined || this.contentHash !== null) return;
+    const nl = chunk.subarray(0, CONTENT_ID_MAX).indexOf(10);
+    if (nl < 0 && chunk.length < CONTENT_ID_MAX) return;
+    this.contentHash = hashOf(chunk.subarray(0, nl >= 0 ? nl + 1 : CONTENT_ID_MAX));
+  }
 
   private markCaughtUp(): void {
     if (this.caughtUp) return;
@@ -260,6 +284,7 @@ export class Tailer {
     this.lastEnd = { stdout: -1, stderr: -1 };
     this.fp = null;
     this.source = null;
+    this.contentHash = null;
     return true;
   }
 
@@ -339,7 +364,8 @@ export class Tailer {
     // Events exist, so a first line exists; the fallback only covers a file truncated meanwhile.
     const fp = this.fp ?? { fp: 'none', len: 0 };
     const id = this.o.identity ?? this.o;
-    const sourceId = this.o.contentScope !== undefined ? `${this.o.contentScope}@${fp.fp}` : `${id.dev}:${id.ino}:${fp.fp}`;
+    const content = this.o.contentScope !== undefined ? (this.contentHash ?? (await firstLineHash(this.o.fh).catch(() => null)) ?? fp.fp) : null;
+    const sourceId = content !== null ? `${this.o.contentScope}@${content}` : `${id.dev}:${id.ino}:${fp.fp}`;
     this.source = makeSource(sourceId, this.o.ctx.name, this.o.labels);
     return this.source;
   }
