@@ -79,8 +79,12 @@ export class KubernetesLogsSource implements Source {
   private readonly badCopies = new Set<string>();
   /** Containers (content scopes) whose gap was reported, until they have a known file again. */
   private readonly gapReported = new Set<string>();
-  /** Container directories (watched) and their labels, for scans of one directory. */
-  private readonly containerDirs = new Map<string, PathLabels>();
+  /**
+   * Watched directories where a container's files rotate — its /var/log/pods directory, or the
+   * runtime's directory its current file links to (Docker) — to the container directory a scan
+   * of one container starts from, with its labels.
+   */
+  private readonly containerDirs = new Map<string, { cdir: string; labels: PathLabels }>();
   /** Directory scans running; `again`: another event came meanwhile, scan once more. */
   private readonly containerScans = new Map<string, { again: boolean; done?: Promise<void> }>();
   /** Files (device:inode) being opened or queued: concurrent scans must not take one twice. */
@@ -212,7 +216,7 @@ export class KubernetesLogsSource implements Source {
     // and deleted before it gets there; this keeps every new file opened within milliseconds.
     const container = this.containerDirs.get(dir);
     if (container) {
-      this.scanContainerSoon(dir, container);
+      this.scanContainerSoon(container.cdir, container.labels);
       return;
     }
     // Writes only wake their tailer; entries appearing, going or moving elsewhere (a pod or a
@@ -263,7 +267,7 @@ export class KubernetesLogsSource implements Source {
       return;
     }
     // A full scan costs in proportion to the files on the node: on a node with thousands, scans
-    // back to back would take the reading's CPU. Keep them to a tenth of the time at most.
+    // back to back would take the reading's CPU. Keep them to a third of the time at most.
     const wait = this.lastScan.end + SCAN_COST_FACTOR * this.lastScan.took - Date.now();
     if (wait > 0) {
       this.scanDelay = setTimeout(() => {
@@ -301,13 +305,9 @@ export class KubernetesLogsSource implements Source {
     this.watcher.retain(seenDirs);
     for (const dir of this.containerDirs.keys()) if (!seenDirs.has(dir)) this.containerDirs.delete(dir);
     const scanStart = Date.now();
-    // Stat everything at once: one await per file, one after the other, takes seconds on a
-    // busy agent (each waits for the event loop to come round), long enough for a hot
-    // container's files to come and go between two scans.
-    const stats = await statAll(candidates);
-    for (let i = 0; i < candidates.length; i++) {
+    for (const c of candidates) {
       if (this.stopped) return;
-      await this.consider(candidates[i]!, stats[i]);
+      await this.consider(c);
     }
     const copyFps = await this.considerCompressed(compressed);
     if (this.stopped) return;
@@ -345,11 +345,9 @@ export class KubernetesLogsSource implements Source {
     // history on every first start: older than anything uncompressed, and up to 10 MiB each.
     const history = !this.initialScanDone && (this.loaded === 'fresh' || (this.loaded === 'corrupt' && this.startAtEnd));
     let knownFps: Set<string> | null = null;
-    const stats = await statAll(list);
-    for (let i = 0; i < list.length; i++) {
-      const c = list[i]!;
-      const st = stats[i];
+    for (const c of list) {
       if (this.stopped) break;
+      const st = await stat(c.path).catch(() => null);
       if (!st?.isFile()) continue;
       const key = `${st.dev}:${st.ino}`;
       this.markSeen(key);
@@ -519,22 +517,24 @@ export class KubernetesLogsSource implements Source {
   private async scanPods(out: Candidate[], compressed: Candidate[], seenDirs: Set<string>): Promise<void> {
     const pods = await this.enter(this.podsDir, seenDirs);
     if (pods === null) return;
-    // Pods side by side, for the same reason as statAll.
-    await mapLimit(pods, SCAN_CONCURRENCY, async (podName) => {
+    // One directory at a time: the thread pool is the tailers' too (scanning 10,000 files 16
+    // at a time kept a busy file's reads waiting for seconds), and a rotation is seen at once
+    // by the scan of its own directory anyway.
+    for (const podName of pods) {
       const pod = parsePodDir(podName);
-      if (!pod || !this.selector.pod(pod.namespace, pod.pod, pod.pod_uid)) return;
+      if (!pod || !this.selector.pod(pod.namespace, pod.pod, pod.pod_uid)) continue;
       const podDir = join(this.podsDir, podName);
       const containers = await this.enter(podDir, seenDirs);
-      if (containers === null) return;
-      await Promise.all(containers.map(async (container) => {
-        if (!this.selector.container(container)) return;
+      if (containers === null) continue;
+      for (const container of containers) {
+        if (!this.selector.container(container)) continue;
         const cdir = join(podDir, container);
         const files = await this.enter(cdir, seenDirs);
-        if (files === null) return;
-        this.containerDirs.set(cdir, { ...pod, container });
-        await this.addFiles(cdir, files, { ...pod, container }, out, compressed);
-      }));
-    });
+        if (files === null) continue;
+        this.containerDirs.set(cdir, { cdir, labels: { ...pod, container } });
+        await this.addFiles(cdir, files, { ...pod, container }, out, compressed, seenDirs);
+      }
+    }
   }
 
   /**
@@ -543,7 +543,7 @@ export class KubernetesLogsSource implements Source {
    * scans. Siblings are looked for next to the current file (or next to its symlink target,
    * for Docker's -json.log.N); `consider` decides from the checkpoints.
    */
-  private async addFiles(cdir: string, files: string[], labels: PathLabels, out: Candidate[], compressed: Candidate[]): Promise<void> {
+  private async addFiles(cdir: string, files: string[], labels: PathLabels, out: Candidate[], compressed: Candidate[], seenDirs?: Set<string>): Promise<void> {
     for (const f of files) {
       const m = CURRENT_LOG.exec(f);
       if (!m) continue;
@@ -554,6 +554,12 @@ export class KubernetesLogsSource implements Source {
       out.push({ path: current, labels: l, rotated: false, scope });
       const dir = dirname(real);
       const base = basename(real);
+      if (dir !== cdir && seenDirs) {
+        // Docker rotates next to the link's target: watch there too, so a rotation is seen at once.
+        seenDirs.add(dir);
+        this.watcher.add(dir);
+        this.containerDirs.set(dir, { cdir, labels });
+      }
       const siblings = dir === cdir ? files : ((await listDir(dir)) ?? []);
       for (const s of siblings) {
         if (isRotatedName(s, base)) out.push({ path: join(dir, s), labels: l, rotated: true, scope });
@@ -786,32 +792,8 @@ function stripEmpty(l: Record<string, string | undefined>): Labels {
   return out;
 }
 
-/**
- * Discovery's file system calls in flight at once: enough not to wait for the event loop once
- * per file, few enough to leave the thread pool to the tailers' reads (10,000 files at once
- * kept a busy file waiting for seconds).
- */
-const SCAN_CONCURRENCY = 16;
 /** A full scan waits at least this many times as long as the previous one took. */
-const SCAN_COST_FACTOR = 10;
-
-/** stat() of every candidate, a few at a time (null: gone, or not statable). */
-async function statAll(list: readonly Candidate[]): Promise<Array<Stats | null>> {
-  const out = new Array<Stats | null>(list.length).fill(null);
-  await mapLimit(list.map((c, i) => [c, i] as const), SCAN_CONCURRENCY, async ([c, i]) => {
-    out[i] = await stat(c.path).catch(() => null);
-  });
-  return out;
-}
-
-/** Runs `fn` over `items` with at most `limit` calls in flight. */
-async function mapLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-}
+const SCAN_COST_FACTOR = 2;
 
 async function listDir(dir: string): Promise<string[] | null> {
   try {

@@ -156,34 +156,16 @@ export class Tailer {
   }
 
   private async run(): Promise<void> {
-    const { ctx, slots } = this.o;
+    const { ctx } = this.o;
     const out: LogEvent[] = [];
     await this.recordStart();
     // Resuming inside a file: name its content now, from the file as it is when reading
     // starts (a copytruncate later must not name these events after the next content).
-    if (this.o.contentScope !== undefined && this.offset > 0) this.contentHash = await firstLineHash(this.o.fh).catch(() => null);
+    if (this.o.contentScope !== undefined && this.offset > 0) await this.nameResumedContent();
     while (!this.stopping) {
-      // Hold a read slot while waiting for room, so at most `read_concurrency` chunks can be
-      // read past a full buffer, however many files there are.
-      const buf = await slots.acquire();
-      let n = 0;
-      try {
-        await ctx.waitForRoom();
-        if (this.stopping) break;
-        n = (await this.o.fh.read(buf, 0, buf.length, this.offset)).bytesRead;
-        if (n > 0) {
-          if (this.offset === 0) this.noteFirstChunk(buf.subarray(0, n));
-          this.framer.push(buf.subarray(0, n), this.offset, out);
-          this.offset += n;
-          this.o.checkpoints.noteSize(this.key, this.offset);
-          this.lastGrowth = Date.now();
-          ctx.metrics.bytesIn.inc({ component: ctx.name }, n);
-          await this.emit(out);
-        }
-      } finally {
-        slots.release(buf);
-      }
+      const n = await this.readChunk(out);
       if (n > 0) continue;
+      if (this.stopping) break;
       // At the end of what is written so far.
       this.framer.flush(out, Date.now(), ctx.exitWhenDrained);
       await this.emit(out);
@@ -271,8 +253,14 @@ export class Tailer {
   private async checkTruncated(): Promise<boolean> {
     const st = await this.o.fh.stat();
     if (st.size >= this.offset) return false;
-    this.o.ctx.metrics.truncations.inc({ component: this.o.ctx.name });
     this.o.ctx.log.warn({ path: this.o.path, size: st.size, offset: this.offset }, 'file truncated under the read offset (copytruncate); reading from the start');
+    this.startOver();
+    return true;
+  }
+
+  /** The file's content was replaced (copytruncate): read the new content from its start. */
+  private startOver(): void {
+    this.o.ctx.metrics.truncations.inc({ component: this.o.ctx.name });
     // The old content lives on in the copy (a rotated sibling with the same first line): keep
     // what was acknowledged of it under its own name, so the copy is read from there on, as
     // the same source (see KubernetesLogsSource.decide), or its unread bytes counted.
@@ -285,7 +273,25 @@ export class Tailer {
     this.fp = null;
     this.source = null;
     this.contentHash = null;
-    return true;
+  }
+
+  /**
+   * Resuming inside a file: name its content from the file as it is now, checking that it is
+   * still the content the checkpoint was for. A copytruncate between the check that matched
+   * the checkpoint and here, with the new content already past the offset, would otherwise
+   * go unnoticed: new bytes read as the rest of the old content, under the old content's id.
+   */
+  private async nameResumedContent(): Promise<void> {
+    const buf = Buffer.allocUnsafe(CONTENT_ID_MAX);
+    const { bytesRead } = await this.o.fh.read(buf, 0, CONTENT_ID_MAX, 0);
+    const head = buf.subarray(0, bytesRead);
+    if (this.fp && (head.length < this.fp.len || hashOf(head.subarray(0, this.fp.len)) !== this.fp.fp)) {
+      this.o.ctx.log.warn({ path: this.o.path, offset: this.offset }, 'file content replaced since its checkpoint (copytruncate); reading from the start');
+      this.startOver();
+      return;
+    }
+    const nl = head.indexOf(10);
+    if (nl >= 0 || head.length === CONTENT_ID_MAX) this.contentHash = hashOf(head.subarray(0, nl >= 0 ? nl + 1 : CONTENT_ID_MAX));
   }
 
   private detachedReason: 'rotated' | 'deleted' = 'rotated';
@@ -378,6 +384,31 @@ export class Tailer {
 
   get contentScope(): string | undefined {
     return this.o.contentScope;
+  }
+
+  /** Read and emit one chunk at the offset, holding a read slot; returns the bytes read. */
+  private async readChunk(out: LogEvent[]): Promise<number> {
+    const { ctx, slots } = this.o;
+    // Hold a read slot while waiting for room, so at most `read_concurrency` chunks can be
+    // read past a full buffer, however many files there are.
+    const buf = await slots.acquire();
+    try {
+      await ctx.waitForRoom();
+      if (this.stopping) return 0;
+      const n = (await this.o.fh.read(buf, 0, buf.length, this.offset)).bytesRead;
+      if (n > 0) {
+        if (this.offset === 0) this.noteFirstChunk(buf.subarray(0, n));
+        this.framer.push(buf.subarray(0, n), this.offset, out);
+        this.offset += n;
+        this.o.checkpoints.noteSize(this.key, this.offset);
+        this.lastGrowth = Date.now();
+        ctx.metrics.bytesIn.inc({ component: ctx.name }, n);
+        await this.emit(out);
+      }
+      return n;
+    } finally {
+      slots.release(buf);
+    }
   }
 
   /** Advance the checkpoint over the acknowledged prefix of emitted batches. */
