@@ -1,4 +1,3 @@
-import type { Stats } from 'node:fs';
 import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, relative, isAbsolute } from 'node:path';
 import { CheckpointStore, fileOfKey, isOrphanKey, orphanKey, type FileCheckpoint } from '../../core/checkpoints.js';
@@ -608,8 +607,8 @@ export class KubernetesLogsSource implements Source {
   }
 
   /** Open a tailer for a candidate unless its file (device + inode) is already followed. */
-  private async consider(c: Candidate, known?: Stats | null): Promise<void> {
-    const st = known === undefined ? await stat(c.path).catch(() => null) : known;
+  private async consider(c: Candidate): Promise<void> {
+    const st = await stat(c.path).catch(() => null);
     if (!st?.isFile()) return;
     const key = `${st.dev}:${st.ino}`;
     this.markSeen(key);
