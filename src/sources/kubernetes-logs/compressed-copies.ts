@@ -4,7 +4,7 @@ import { readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import type { FileCheckpoint } from '../../core/checkpoints.js';
-import { FINGERPRINT_MAX, hashOf, type Fingerprint } from '../tail/fingerprint.js';
+import { FINGERPRINT_MAX, fingerprintOfHead, hashOf, type Fingerprint } from '../tail/fingerprint.js';
 
 /**
  * Kubelet compresses rotated logs (`0.log.20240101-120000.gz`) once a newer rotation exists.
@@ -43,10 +43,7 @@ export class CompressedCopies {
   /** Fingerprint of a `.gz`'s decompressed first line (as `fingerprint` computes it for a file). */
   async fingerprintOf(path: string, st?: Stats): Promise<Fingerprint | null> {
     const head = await this.head(path, st);
-    if (!head) return null;
-    const nl = head.indexOf(10);
-    const len = nl >= 0 ? nl + 1 : head.length === FINGERPRINT_MAX ? FINGERPRINT_MAX : -1;
-    return len < 0 ? null : { fp: hashOf(head.subarray(0, len)), len };
+    return head ? fingerprintOfHead(head) : null;
   }
 
   private async head(path: string, known?: Stats): Promise<Buffer | null> {

@@ -16,10 +16,15 @@ export interface Fingerprint {
  */
 export async function fingerprint(fh: LogFile, scratch = Buffer.allocUnsafe(FINGERPRINT_MAX)): Promise<Fingerprint | null> {
   const { bytesRead } = await fh.read(scratch, 0, FINGERPRINT_MAX, 0);
-  const nl = scratch.subarray(0, bytesRead).indexOf(10);
-  const len = nl >= 0 ? nl + 1 : bytesRead === FINGERPRINT_MAX ? FINGERPRINT_MAX : -1;
-  if (len < 0) return null;
-  return { fp: hashOf(scratch.subarray(0, len)), len };
+  return fingerprintOfHead(scratch.subarray(0, bytesRead));
+}
+
+/** The fingerprint of a file that starts with `head` (null: no complete first line in it). */
+export function fingerprintOfHead(head: Buffer): Fingerprint | null {
+  const h = head.subarray(0, FINGERPRINT_MAX);
+  const nl = h.indexOf(10);
+  const len = nl >= 0 ? nl + 1 : h.length === FINGERPRINT_MAX ? FINGERPRINT_MAX : -1;
+  return len < 0 ? null : { fp: hashOf(h.subarray(0, len)), len };
 }
 
 /** Hash of exactly the first `len` bytes, or null if the file is shorter now. */
@@ -44,7 +49,13 @@ export const CONTENT_ID_MAX = 16 * 1024;
 export async function firstLineHash(fh: LogFile): Promise<string | null> {
   const buf = Buffer.allocUnsafe(CONTENT_ID_MAX);
   const { bytesRead } = await fh.read(buf, 0, CONTENT_ID_MAX, 0);
-  const nl = buf.subarray(0, bytesRead).indexOf(10);
-  if (nl < 0 && bytesRead < CONTENT_ID_MAX) return null;
-  return hashOf(buf.subarray(0, nl >= 0 ? nl + 1 : bytesRead));
+  return contentHashOfHead(buf.subarray(0, bytesRead));
+}
+
+/** The content hash of a file that starts with `head` (null: no complete first line in it). */
+export function contentHashOfHead(head: Buffer): string | null {
+  const h = head.subarray(0, CONTENT_ID_MAX);
+  const nl = h.indexOf(10);
+  if (nl < 0 && h.length < CONTENT_ID_MAX) return null;
+  return hashOf(h.subarray(0, nl >= 0 ? nl + 1 : CONTENT_ID_MAX));
 }

@@ -5,7 +5,7 @@ import { orphanKey, type CheckpointStore } from '../../core/checkpoints.js';
 import type { SourceContext } from '../../core/component.js';
 import { makeSource, type EventSource, type Labels, type LogEvent } from '../../core/event.js';
 import { createFramer, type FramerOptions, type LineFramer } from '../../formats/index.js';
-import { CONTENT_ID_MAX, FINGERPRINT_MAX, fingerprint, firstLineHash, hashOf, type Fingerprint } from './fingerprint.js';
+import { CONTENT_ID_MAX, contentHashOfHead, fingerprint, fingerprintOfHead, firstLineHash, hashOf, type Fingerprint } from './fingerprint.js';
 import type { ReadSlots } from './read-slots.js';
 
 /** Where reading starts: an offset plus, per stream, the last event end already delivered. */
@@ -218,16 +218,10 @@ export class Tailer {
    * replaced the content meanwhile.
    */
   private noteFirstChunk(chunk: Buffer): void {
-    if (this.fp === null) {
-      // The fingerprint too (a file empty when opened), by the same rule as `fingerprint`.
-      const nl = chunk.subarray(0, FINGERPRINT_MAX).indexOf(10);
-      const len = nl >= 0 ? nl + 1 : chunk.length >= FINGERPRINT_MAX ? FINGERPRINT_MAX : -1;
-      if (len > 0) this.fp = { fp: hashOf(chunk.subarray(0, len)), len };
-    }
+    // The fingerprint too, for a file empty when opened.
+    this.fp ??= fingerprintOfHead(chunk);
     if (this.o.contentScope === undefined || this.contentHash !== null) return;
-    const nl = chunk.subarray(0, CONTENT_ID_MAX).indexOf(10);
-    if (nl < 0 && chunk.length < CONTENT_ID_MAX) return;
-    this.contentHash = hashOf(chunk.subarray(0, nl >= 0 ? nl + 1 : CONTENT_ID_MAX));
+    this.contentHash = contentHashOfHead(chunk);
   }
 
   private markCaughtUp(): void {
@@ -290,8 +284,7 @@ export class Tailer {
       this.startOver();
       return;
     }
-    const nl = head.indexOf(10);
-    if (nl >= 0 || head.length === CONTENT_ID_MAX) this.contentHash = hashOf(head.subarray(0, nl >= 0 ? nl + 1 : CONTENT_ID_MAX));
+    this.contentHash = contentHashOfHead(head);
   }
 
   private detachedReason: 'rotated' | 'deleted' = 'rotated';
