@@ -1,4 +1,5 @@
 import { open, readdir, realpath, stat } from 'node:fs/promises';
+import pLimit from 'p-limit';
 import { join } from 'node:path';
 import picomatch from 'picomatch';
 import { z } from 'zod';
@@ -62,6 +63,8 @@ interface CompiledTarget {
 export class FileSource implements Source {
   private readonly checkpoints: CheckpointStore;
   private readonly slots: ReadSlots;
+  /** Idle files are looked at two at a time (see Tailer.idleLook). */
+  private readonly pollGate = pLimit(2);
   private readonly tailers = new Map<string, Tailer>();
   private readonly compiled = new Map<string, CompiledTarget>();
   private readonly unreadable = new Set<string>();
@@ -176,7 +179,7 @@ export class FileSource implements Source {
     const tailer = new Tailer({
       path, fh, dev, ino, fp, labels, start, key,
       framer: { format: this.cfg.format, maxLineBytes: this.cfg.max_line_bytes },
-      slots: this.slots, checkpoints: this.checkpoints, ctx: this.ctx,
+      slots: this.slots, pollGate: this.pollGate, checkpoints: this.checkpoints, ctx: this.ctx,
       pollMs: this.cfg.poll_interval, rotateWaitMs: this.cfg.rotate_wait,
       onClosed: (t) => {
         if (this.tailers.get(t.key) === t) this.tailers.delete(t.key);

@@ -1,4 +1,5 @@
 import { lstat, open, readdir, realpath, stat, type FileHandle } from 'node:fs/promises';
+import pLimit from 'p-limit';
 import { basename, dirname, join, relative, isAbsolute } from 'node:path';
 import { CheckpointStore, fileOfKey, isOrphanKey, orphanKey, type FileCheckpoint } from '../../core/checkpoints.js';
 import type { Source, SourceContext } from '../../core/component.js';
@@ -45,6 +46,8 @@ export class KubernetesLogsSource implements Source {
   private readonly unreadable = new Set<string>();
   private readonly checkpoints: CheckpointStore;
   private readonly slots: ReadSlots;
+  /** Idle files are looked at two at a time (see Tailer.idleLook). */
+  private readonly pollGate = pLimit(2);
   private readonly selector: Selector;
   private readonly watcher: DirWatcher;
   private readonly podsDir: string;
@@ -659,7 +662,7 @@ export class KubernetesLogsSource implements Source {
     if (fromCopy) this.copiesInMemory++;
     const tailer = new Tailer({
       path: c.path, fh, dev, ino, fp, labels, start, key, identity, contentScope: c.scope,
-      framer: this.framer, slots: this.slots, checkpoints: this.checkpoints, ctx: this.ctx,
+      framer: this.framer, slots: this.slots, pollGate: this.pollGate, checkpoints: this.checkpoints, ctx: this.ctx,
       pollMs: this.cfg.poll_interval, rotateWaitMs: this.cfg.rotate_wait, rotated: c.rotated,
       onClosed: (t) => {
         if (fromCopy) {

@@ -1,11 +1,12 @@
 import { stat } from 'node:fs/promises';
+import type { LimitFunction } from 'p-limit';
 import type { LogFile } from './log-file.js';
 import { EventBatch } from '../../core/batch.js';
 import { orphanKey, type CheckpointStore } from '../../core/checkpoints.js';
 import type { SourceContext } from '../../core/component.js';
 import { makeSource, type EventSource, type Labels, type LogEvent } from '../../core/event.js';
 import { createFramer, type FramerOptions, type LineFramer } from '../../formats/index.js';
-import { CONTENT_ID_MAX, contentHashOfHead, fingerprint, fingerprintOfHead, firstLineHash, hashOf, type Fingerprint } from './fingerprint.js';
+import { CONTENT_ID_MAX, contentHashOfHead, FINGERPRINT_MAX, fingerprint, fingerprintOfHead, firstLineHash, hashOf, type Fingerprint } from './fingerprint.js';
 import type { ReadSlots } from './read-slots.js';
 
 /** Where reading starts: an offset plus, per stream, the last event end already delivered. */
@@ -35,6 +36,8 @@ export interface TailerOptions {
   rotateWaitMs: number;
   /** The file was already rotated away when found (after a restart): drain it, then close. */
   rotated?: boolean;
+  /** Shared by a source's tailers: bounds how many idle files are looked at at once. */
+  pollGate?: LimitFunction;
   /** Called once the tailer has closed its file. */
   onClosed: (t: Tailer) => void;
   /** Checkpoint key, when not `dev:ino` (an older file whose inode a newer one now has). */
@@ -53,6 +56,9 @@ export interface TailerOptions {
    */
   contentScope?: string;
 }
+
+/** An idle file is polled at most this many times less often than a busy one. */
+const IDLE_POLL_FACTOR = 8;
 
 interface Pending {
   snap: StartPosition;
@@ -130,6 +136,7 @@ export class Tailer {
   /** Something happened to the file (watch event): look now rather than at the next poll. */
   notify(): void {
     this.notified = true;
+    this.idlePolls = 0;
     const w = this.wake;
     this.wake = null;
     w?.();
@@ -163,14 +170,27 @@ export class Tailer {
     // starts (a copytruncate later must not name these events after the next content).
     if (this.o.contentScope !== undefined && this.offset > 0) await this.nameResumedContent();
     while (!this.stopping) {
-      const n = await this.readChunk(out);
-      if (n > 0) continue;
+      // Read while there is known to be more; at the end of it, an fstat says whether the
+      // file grew, shrank or is idle. An idle file so costs no read slot: thousands of them
+      // polling through the slot queue would make a hot file wait a whole round per chunk.
+      const n = this.offset < this.sizeSeen ? await this.readChunk(out) : 0;
+      if (n !== 0) continue; // -1: started over
       if (this.stopping) break;
+      const size = await this.idleLook(() => this.o.fh.stat().then((st) => st.size));
+      if (size < this.offset) {
+        this.o.ctx.log.warn({ path: this.o.path, size, offset: this.offset }, 'file truncated under the read offset (copytruncate); reading from the start');
+        this.startOver();
+        continue;
+      }
+      if (size > this.offset) {
+        this.sizeSeen = size;
+        this.idlePolls = 0;
+        continue;
+      }
       // At the end of what is written so far.
       this.framer.flush(out, Date.now(), ctx.exitWhenDrained);
       await this.emit(out);
-      if (await this.checkTruncated()) continue;
-      if (await this.checkDetached()) {
+      if (await this.idleLook(() => this.checkDetached())) {
         this.framer.flush(out, Date.now(), true);
         await this.emit(out);
         this.drained = true;
@@ -183,6 +203,21 @@ export class Tailer {
       await this.sleep();
     }
   }
+
+  /**
+   * A look at a file that was idle at the last one waits its turn in the source's poll gate:
+   * a node's thousands of quiet files then poll as fast as the gate lets them instead of
+   * flooding the thread pool that reads and discovery need. A file that just had data, or
+   * whose directory watch just said something changed, looks at once.
+   */
+  private idleLook<T>(look: () => Promise<T>): Promise<T> {
+    return this.idlePolls > 0 && this.o.pollGate ? this.o.pollGate(look) : look();
+  }
+
+  /** File size last seen by fstat: reading goes on without another look until here. */
+  private sizeSeen = 0;
+  /** Polls in a row that found nothing new (the poll interval backs off with them). */
+  private idlePolls = 0;
 
   /**
    * Put the file in the checkpoints as soon as it is opened, and on disk at once: after a
@@ -235,21 +270,17 @@ export class Tailer {
       this.notified = false;
       return Promise.resolve();
     }
+    // A file idle for a while is looked at less often, up to IDLE_POLL_FACTOR times the poll
+    // interval: a node has thousands of quiet files, and a write to one wakes it through the
+    // directory watch anyway. A rotating file keeps the short interval (rotate_wait counts).
+    const poll = this.detached ? this.o.pollMs : this.o.pollMs * Math.min(IDLE_POLL_FACTOR, 2 ** Math.floor(this.idlePolls / 4));
+    this.idlePolls++;
     const due = this.framer.nextFlushDue();
-    const ms = due === null ? this.o.pollMs : Math.max(1, Math.min(this.o.pollMs, due - Date.now()));
+    const ms = due === null ? poll : Math.max(1, Math.min(poll, due - Date.now()));
     return new Promise((resolve) => {
       const t = setTimeout(() => { this.wake = null; resolve(); }, ms);
       this.wake = () => { clearTimeout(t); this.notified = false; resolve(); };
     });
-  }
-
-  /** copytruncate: the file shrank below our offset. Start over from its beginning. */
-  private async checkTruncated(): Promise<boolean> {
-    const st = await this.o.fh.stat();
-    if (st.size >= this.offset) return false;
-    this.o.ctx.log.warn({ path: this.o.path, size: st.size, offset: this.offset }, 'file truncated under the read offset (copytruncate); reading from the start');
-    this.startOver();
-    return true;
   }
 
   /** The file's content was replaced (copytruncate): read the new content from its start. */
@@ -261,6 +292,7 @@ export class Tailer {
     const cp = this.o.checkpoints.get(this.key);
     if (cp && this.fp && cp.fp === this.fp.fp) this.o.checkpoints.set(orphanKey(this.key, cp.fp), { ...cp, size: Math.max(cp.size ?? 0, this.offset) });
     this.offset = 0;
+    this.sizeSeen = 0;
     this.generation++;
     this.framer.reset(0);
     this.lastEnd = { stdout: -1, stderr: -1 };
@@ -379,7 +411,10 @@ export class Tailer {
     return this.o.contentScope;
   }
 
-  /** Read and emit one chunk at the offset, holding a read slot; returns the bytes read. */
+  /**
+   * Read and emit one chunk at the offset, holding a read slot; returns the bytes read, or -1
+   * when the file's content turned out replaced (reading starts over).
+   */
   private async readChunk(out: LogEvent[]): Promise<number> {
     const { ctx, slots } = this.o;
     // Hold a read slot while waiting for room, so at most `read_concurrency` chunks can be
@@ -389,10 +424,18 @@ export class Tailer {
       await ctx.waitForRoom();
       if (this.stopping) return 0;
       const n = (await this.o.fh.read(buf, 0, buf.length, this.offset)).bytesRead;
+      const same = n > 0 && this.offset > 0 && this.fp ? await this.sameContent() : true;
+      if (!same) {
+        this.o.ctx.log.warn({ path: this.o.path, offset: this.offset }, 'file content replaced under the read offset (copytruncate); reading from the start');
+        this.startOver();
+        return -1;
+      }
       if (n > 0) {
         if (this.offset === 0) this.noteFirstChunk(buf.subarray(0, n));
         this.framer.push(buf.subarray(0, n), this.offset, out);
         this.offset += n;
+        if (this.offset > this.sizeSeen) this.sizeSeen = this.offset;
+        this.idlePolls = 0;
         this.o.checkpoints.noteSize(this.key, this.offset);
         this.lastGrowth = Date.now();
         ctx.metrics.bytesIn.inc({ component: ctx.name }, n);
@@ -403,6 +446,21 @@ export class Tailer {
       slots.release(buf);
     }
   }
+
+  /**
+   * Whether the file still starts as the content being read. Checked after each read past
+   * the start: a copytruncate whose new content has already outgrown the read offset is
+   * invisible to a size check, and the bytes just read would be new content read as the
+   * rest of the old. Checked after the read, so a head that still matches proves the read
+   * happened before any truncation. One small read per chunk.
+   */
+  private async sameContent(): Promise<boolean> {
+    const fp = this.fp!;
+    const { bytesRead } = await this.o.fh.read(this.headScratch, 0, fp.len, 0);
+    return bytesRead === fp.len && hashOf(this.headScratch.subarray(0, fp.len)) === fp.fp;
+  }
+
+  private readonly headScratch = Buffer.allocUnsafe(FINGERPRINT_MAX);
 
   /** Advance the checkpoint over the acknowledged prefix of emitted batches. */
   private commitAcked(): void {

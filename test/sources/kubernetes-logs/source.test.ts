@@ -156,6 +156,22 @@ describe('rotation', () => {
     expect(await agent.metrics.total('loggy_file_truncations_total')).toBe(1);
     expect(lines().filter((l) => l.startsWith('before')).length).toBe(2);
   });
+
+  it('detects a copytruncate whose new content outgrew the read offset before the agent looked', async () => {
+    const p = podLog(root, 'default', 'ctgrown', 'app');
+    append(p, cri('old one') + cri('old two'));
+    agent = await runAgent({ root, dataDir, out });
+    await until(() => lines().includes('old two'), 'old lines');
+    // Synchronous, in the agent's own process: no look of the agent falls in between, so the
+    // size it sees next is larger than its offset, as if the file had only grown.
+    truncateSync(p, 0);
+    const fresh = Array.from({ length: 20 }, (_, i) => `new content line ${i}`);
+    append(p, fresh.map((l) => cri(l)).join(''));
+    await until(() => lines().includes('new content line 19'), 'new lines');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(lines()).toEqual(['old one', 'old two', ...fresh]);
+    expect(await agent.metrics.total('loggy_file_truncations_total')).toBe(1);
+  });
 });
 
 describe('copytruncate copies', () => {
