@@ -186,6 +186,8 @@ export class KubernetesLogsSource implements Source {
     const report = { path: cp.path, file: key, readTo: cp.offset, lostBytes: lost, exact: cp.drained === true };
     if (cp.drained) this.ctx.log.warn(report, 'file deleted before it was read to the end; everything after readTo is lost');
     else if (lost > 0) this.ctx.log.warn(report, 'file deleted while the agent was not reading it; anything written after readTo is lost (lostBytes: at least this many)');
+    // Opened, never measured (killed right after): the loss is unknown, not none.
+    else if (cp.size === undefined) this.ctx.log.warn(report, 'file deleted before the agent learned its size; anything written after readTo is lost');
     // Read to its last known size: most often nothing was lost (a rotated file the agent had
     // finished but not yet closed when it was stopped); said once, not as an alarm.
     else this.ctx.log.info(report, 'file deleted while the agent was not reading it, after it was read to its last known size; lines written after readTo, if any, are lost');

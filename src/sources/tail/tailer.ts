@@ -184,6 +184,8 @@ export class Tailer {
       }
       if (size > this.offset) {
         this.sizeSeen = size;
+        // Known to have existed: if the file is deleted before it is read, this much is lost.
+        this.o.checkpoints.noteSize(this.key, size);
         this.idlePolls = 0;
         continue;
       }
@@ -228,10 +230,20 @@ export class Tailer {
   private async recordStart(): Promise<void> {
     if (this.recorded) return;
     if (!this.fp) this.fp = await fingerprint(this.o.fh);
-    if (!this.fp) return; // no complete first line yet: nothing to ship either
+    this.record();
+  }
+
+  /**
+   * recordStart, once the fingerprint is known: at opening, or for a file opened before its
+   * first line was complete (a new current file), at its first read. Without it such a file
+   * has no checkpoint until a batch of it is acknowledged, and an agent killed before that
+   * finds nothing on restart to tell it the file existed, should the runtime delete it.
+   */
+  private record(): void {
+    if (this.recorded || !this.fp) return; // no complete first line yet: nothing to ship either
     this.recorded = true;
     if (this.o.checkpoints.get(this.key)) return;
-    const { offset, stdout, stderr } = this.o.start;
+    const { offset, stdout, stderr } = this.generation === 0 ? this.o.start : { offset: 0, stdout: -1, stderr: -1 };
     this.o.checkpoints.set(this.key, {
       path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
       offset, stdout, stderr, updated: Date.now(), labels: { ...this.o.labels }, ...this.identityFields(),
@@ -291,6 +303,10 @@ export class Tailer {
     // the same source (see KubernetesLogsSource.decide), or its unread bytes counted.
     const cp = this.o.checkpoints.get(this.key);
     if (cp && this.fp && cp.fp === this.fp.fp) this.o.checkpoints.set(orphanKey(this.key, cp.fp), { ...cp, size: Math.max(cp.size ?? 0, this.offset) });
+    // The file's own entry is for the new content, recorded afresh once its first line is
+    // read: the old one's offsets and size would misstate what is lost if it vanished.
+    this.o.checkpoints.delete(this.key);
+    this.recorded = false;
     this.offset = 0;
     this.sizeSeen = 0;
     this.generation++;
@@ -431,7 +447,10 @@ export class Tailer {
         return -1;
       }
       if (n > 0) {
-        if (this.offset === 0) this.noteFirstChunk(buf.subarray(0, n));
+        if (this.offset === 0) {
+          this.noteFirstChunk(buf.subarray(0, n));
+          this.record();
+        }
         this.framer.push(buf.subarray(0, n), this.offset, out);
         this.offset += n;
         if (this.offset > this.sizeSeen) this.sizeSeen = this.offset;

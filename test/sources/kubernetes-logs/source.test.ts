@@ -241,6 +241,22 @@ describe('checkpoints', () => {
     for (const e of Object.values(cp.files) as Array<{ offset: number }>) expect(e.offset).toBe(0);
   });
 
+  it('records a file opened empty as soon as its first line is read, with the size it is known to have', async () => {
+    const p = podLog(root, 'default', 'late', 'app');
+    writeFileSync(p, '');
+    // Nothing is ever acknowledged: only the opening records the file.
+    mkdirSync(join(tmp.dir, 'blocked'), { recursive: true });
+    agent = await runAgent({ root, dataDir, out: join(tmp.dir, 'blocked') });
+    await new Promise((r) => setTimeout(r, 200));
+    append(p, cri('first line of a file the agent opened empty'));
+    await waitFor(async () => (await agent!.metrics.total('loggy_sink_errors_total')) >= 1, 3000, 'read and sent');
+    await agent.stop();
+    agent = null;
+    const st = statSync(p);
+    const entry = JSON.parse(readFileSync(cpFile(), 'utf8')).files[`${st.dev}:${st.ino}`] as { offset: number; size: number };
+    expect(entry).toMatchObject({ offset: 0, size: st.size });
+  });
+
   it('does not resume at a stale offset when the inode was reused by another file', async () => {
     const p = podLog(root, 'default', 'reuse', 'app');
     append(p, cri('new file line one') + cri('new file line two'));
