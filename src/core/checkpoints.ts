@@ -40,6 +40,11 @@ export interface FileCheckpoint {
   vanishedAt?: number;
   /** The container instance's file sequence the file belongs to (content-named sources). */
   scope?: string;
+  /**
+   * Birth time (ms) of a file recorded before its first line was complete (`fpLen` 0): what
+   * tells it from another file that reuses its inode, having no fingerprint yet.
+   */
+  born?: number;
   /** A copytruncate copy names its events' source after the file it was copied from. */
   sourceDev?: number;
   sourceIno?: number;
@@ -227,7 +232,8 @@ function isCheckpoint(v: unknown): v is FileCheckpoint {
     (c.size === undefined || (typeof c.size === 'number' && Number.isFinite(c.size))) &&
     (c.labels === undefined || (typeof c.labels === 'object' && c.labels !== null && Object.values(c.labels).every((v) => typeof v === 'string'))) &&
     (c.scope === undefined || typeof c.scope === 'string') &&
-    (c.vanishedAt === undefined || (typeof c.vanishedAt === 'number' && Number.isFinite(c.vanishedAt)));
+    (c.vanishedAt === undefined || (typeof c.vanishedAt === 'number' && Number.isFinite(c.vanishedAt))) &&
+    (c.born === undefined || (typeof c.born === 'number' && Number.isFinite(c.born)));
 }
 
 /** Shortest gap between writes asked for by flushSoon (new files). */

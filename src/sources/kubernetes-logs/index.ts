@@ -650,20 +650,20 @@ export class KubernetesLogsSource implements Source {
     let fp = null;
     if (cp) {
       start = { offset: cp.offset, stdout: cp.stdout, stderr: cp.stderr };
-      fp = { fp: cp.fp, len: cp.fpLen };
+      if (cp.fpLen > 0) fp = { fp: cp.fp, len: cp.fpLen };
     } else if (this.startAtEnd && !this.initialScanDone) {
       start = { offset: take.size, stdout: take.size, stderr: take.size };
     }
     const identity = cp?.sourceDev !== undefined && cp.sourceIno !== undefined ? { dev: cp.sourceDev, ino: cp.sourceIno } : undefined;
-    this.startTailer(c, key, dev, ino, fh, start, fp, false, identity);
+    this.startTailer(c, key, dev, ino, fh, start, fp, false, identity, take.born);
   }
 
   /** `fromCopy`: reading a compressed copy; the path belongs to a newer file now, so watch events are not routed here. */
-  private startTailer(c: Candidate, key: string, dev: number, ino: number, fh: LogFile, start: StartPosition, fp: Fingerprint | null, fromCopy = false, identity?: { dev: number; ino: number }): void {
+  private startTailer(c: Candidate, key: string, dev: number, ino: number, fh: LogFile, start: StartPosition, fp: Fingerprint | null, fromCopy = false, identity?: { dev: number; ino: number }, born?: number): void {
     const labels: Labels = stripEmpty({ ...c.labels });
     if (fromCopy) this.copiesInMemory++;
     const tailer = new Tailer({
-      path: c.path, fh, dev, ino, fp, labels, start, key, identity, contentScope: c.scope,
+      path: c.path, fh, dev, ino, fp, labels, start, key, identity, contentScope: c.scope, born,
       framer: this.framer, slots: this.slots, pollGate: this.pollGate, checkpoints: this.checkpoints, ctx: this.ctx,
       pollMs: this.cfg.poll_interval, rotateWaitMs: this.cfg.rotate_wait, rotated: c.rotated,
       onClosed: (t) => {
@@ -691,14 +691,17 @@ export class KubernetesLogsSource implements Source {
    * Whether to tail a file just opened, from what the checkpoints say about it. Returns its
    * size when it is to be tailed.
    */
-  private async decide(c: Candidate, key: string, dev: number, ino: number, fh: FileHandle): Promise<{ size: number } | null> {
+  private async decide(c: Candidate, key: string, dev: number, ino: number, fh: FileHandle): Promise<{ size: number; born: number } | null> {
     // Another scan may have raced us to the same file, or the path was rotated since stat.
     const st = await fh.stat().catch(() => null);
     if (!st || this.tailers.has(key) || this.stopped || st.ino !== ino || st.dev !== dev) return null;
     // A checkpoint is trusted only after the file's first line matched it, every time: once
     // a file is deleted (kubelet compressing a rotated file), its inode is soon reused.
     let cp = this.checkpoints.get(key);
-    if (cp) {
+    // Recorded before its first line was complete: nothing was read, so it matches if it is
+    // the same file by birth time (an inode reused since was born later).
+    const sameUnread = cp !== undefined && cp.fpLen === 0 && cp.offset === 0 && !!cp.born && cp.born === st.birthtimeMs;
+    if (cp && !sameUnread) {
       if (!(cp.fpLen > 0 && (await fingerprintOfLength(fh, cp.fpLen)) === cp.fp && cp.offset <= st.size)) {
         // Same inode, different file (inode reused after a delete), or shrunk: not ours.
         this.ctx.log.info({ path: c.path }, 'checkpoint does not match the file (inode reused); reading from the start');
@@ -710,10 +713,11 @@ export class KubernetesLogsSource implements Source {
         cp = undefined;
       }
     }
-    if (!c.rotated) return { size: st.size };
+    const take = { size: st.size, born: st.birthtimeMs };
+    if (!c.rotated) return take;
     // A rotated file is read when it was not finished: its checkpoint stops short of its end,
     // or it has none because it was created and rotated while we were not looking.
-    if (cp) return cp.offset < st.size ? { size: st.size } : null;
+    if (cp) return cp.offset < st.size ? take : null;
     // A copy of a file we know (copytruncate): same first line as another file's checkpoint.
     // It continues that content, so it is read from where that checkpoint stops, as that
     // file's source; its own checkpoint takes over.
@@ -722,9 +726,9 @@ export class KubernetesLogsSource implements Source {
       if (isOrphanKey(copyOf.key)) this.checkpoints.delete(copyOf.key);
       this.claimed.add(copyOf.cp.fp);
       this.checkpoints.set(key, { ...copyOf.cp, path: c.path, dev, ino, updated: Date.now(), sourceDev: copyOf.identity.dev, sourceIno: copyOf.identity.ino });
-      return copyOf.cp.offset < st.size ? { size: st.size } : null;
+      return copyOf.cp.offset < st.size ? take : null;
     }
-    if (this.initialScanDone || this.loaded === 'loaded' || !this.startAtEnd) return { size: st.size };
+    if (this.initialScanDone || this.loaded === 'loaded' || !this.startAtEnd) return take;
     // First start with read_from: end: rotated files are history from before the agent; mark
     // them done so a later restart does not mistake them for files rotated while it was down.
     const fp = await fingerprint(fh);

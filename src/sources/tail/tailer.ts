@@ -36,6 +36,11 @@ export interface TailerOptions {
   rotateWaitMs: number;
   /** The file was already rotated away when found (after a restart): drain it, then close. */
   rotated?: boolean;
+  /**
+   * Birth time of the file (ms; 0 or absent where the filesystem keeps none). Lets a file be
+   * recorded before its first line is complete (see FileCheckpoint.born).
+   */
+  born?: number;
   /** Shared by a source's tailers: bounds how many idle files are looked at at once. */
   pollGate?: LimitFunction;
   /** Called once the tailer has closed its file. */
@@ -240,13 +245,27 @@ export class Tailer {
    * finds nothing on restart to tell it the file existed, should the runtime delete it.
    */
   private record(): void {
-    if (this.recorded || !this.fp) return; // no complete first line yet: nothing to ship either
+    if (this.recorded) return;
+    const existing = this.o.checkpoints.get(this.key);
+    if (!this.fp) {
+      // No complete first line yet (a file just created): recorded by birth time, so that an
+      // agent killed before it is read still knows on restart that it existed.
+      if (!existing && this.o.born && this.generation === 0 && this.o.start.offset === 0) {
+        this.o.checkpoints.set(this.key, {
+          path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: '', fpLen: 0, born: this.o.born,
+          offset: 0, stdout: -1, stderr: -1, updated: Date.now(), labels: { ...this.o.labels }, ...this.identityFields(),
+        });
+        this.o.checkpoints.flushSoon();
+      }
+      return;
+    }
     this.recorded = true;
-    if (this.o.checkpoints.get(this.key)) return;
+    if (existing && existing.fpLen > 0) return;
     const { offset, stdout, stderr } = this.generation === 0 ? this.o.start : { offset: 0, stdout: -1, stderr: -1 };
     this.o.checkpoints.set(this.key, {
       path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
       offset, stdout, stderr, updated: Date.now(), labels: { ...this.o.labels }, ...this.identityFields(),
+      ...(existing?.size !== undefined ? { size: existing.size } : {}),
     });
     // Written within ~100 ms rather than at the next checkpoint_interval, but not waited for:
     // waiting would let a busy file read several chunks ahead of a new one (a fairness test

@@ -88,6 +88,44 @@ describe('files that vanish before they were read to the end', () => {
     expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBe(size);
   });
 
+  it('reports the loss of a file it opened before its first line was complete, then deleted while it was away', async () => {
+    const p = podLog(fx.root, 'shop', 'newborn', 'app');
+    // Just created by the runtime: half a first line.
+    writeFileSync(p, '2026-11-22T10:00:00.000000001Z stdout F half a li');
+    const a = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await waitFor(async () => (await a.metrics.total('loggy_source_bytes_total')) > 0, 3000, 'half line read');
+    await a.stop();
+    // While the agent is down: the line is finished, more follow, and the file is rotated away.
+    append(p, 'ne\n' + cri('second line'));
+    const size = statSync(p).size;
+    renameSync(p, `${p}.20261122-110000`);
+    rmSync(`${p}.20261122-110000`);
+    append(p, cri('new file'));
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await waitFor(async () => (await fx.agent!.metrics.total('loggy_files_lost_total')) > 0, 6000, 'lost file reported', 100);
+    // It knew of the half line only (what it read); the report says the loss starts at 0.
+    expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBeLessThan(size);
+    expect(lines()).toEqual(['new file']);
+  });
+
+  it('takes up a file recorded before its first line, still there after a restart, from its start', async () => {
+    const p = podLog(fx.root, 'shop', 'newborn2', 'app');
+    writeFileSync(p, '2026-11-22T10:00:00.000000001Z stdout F half a li');
+    const log = capturingLogger();
+    const a = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
+    await waitFor(async () => (await a.metrics.total('loggy_source_bytes_total')) > 0, 3000, 'half line read');
+    await a.stop();
+    const st = statSync(p);
+    const cp = JSON.parse(readFileSync(join(fx.dataDir, 'checkpoints', 'node.json'), 'utf8')).files[`${st.dev}:${st.ino}`];
+    expect(cp).toMatchObject({ fpLen: 0, offset: 0, born: st.birthtimeMs });
+    append(p, 'ne\n' + cri('second line'));
+    fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out, log: log.log });
+    await waitFor(() => lines().includes('second line'), 3000, 'both lines');
+    expect(lines()).toEqual(['half a line', 'second line']);
+    // Taken as the same file (same birth time), not as a reused inode.
+    expect(log.records.filter((r) => String(r.msg).includes('inode reused'))).toEqual([]);
+  });
+
   it('reports a file read to its last known size but deleted while the agent was away: it may have grown', async () => {
     const p = podLog(fx.root, 'shop', 'cart', 'app');
     append(p, cri('delivered'));
