@@ -316,7 +316,7 @@ export class KubernetesLogsSource implements Source {
     const copyFps = await this.considerCompressed(compressed);
     if (this.stopped) return;
     this.copies.prune((path) => compressed.some((c) => c.path === path));
-    this.reportGaps(known, scanStart, copyFps, [...candidates, ...compressed]);
+    await this.reportGaps(known, scanStart, copyFps, [...candidates, ...compressed]);
     await this.forgetVanished(scanStart, copyFps);
   }
 
@@ -479,7 +479,7 @@ export class KubernetesLogsSource implements Source {
    * oldest one on disk may be lost. That cannot be counted (nobody saw those files), so it is
    * said, per container, with the files it comes after, and counted as a gap.
    */
-  private reportGaps(known: Map<string, Array<[string, FileCheckpoint]>>, scanStart: number, copyFps: Set<string>, onDisk: readonly Candidate[]): void {
+  private async reportGaps(known: Map<string, Array<[string, FileCheckpoint]>>, scanStart: number, copyFps: Set<string>, onDisk: readonly Candidate[]): Promise<void> {
     // Per container, a file on disk to name in the report: a rotated one if any (the oldest
     // sorts first by kubelet's timestamped names), else the current one.
     const scopesOnDisk = new Map<string, Candidate>();
@@ -498,6 +498,10 @@ export class KubernetesLogsSource implements Source {
       }
       const oldest = scopesOnDisk.get(scope);
       if (oldest === undefined || this.gapReported.has(scope)) continue;
+      // The scan listed the directory before it looked at each file: a rotation in between
+      // (renamed, or compressed) hides a known file from it. Look at the directory again.
+      if (await this.stillOnDisk(scope, files, oldest.path)) continue;
+      if (this.stopped) return;
       this.gapReported.add(scope);
       this.ctx.metrics.rotationGaps.inc({ component: this.ctx.name });
       const labels = files[0]![1].labels ?? {};
@@ -507,6 +511,30 @@ export class KubernetesLogsSource implements Source {
         oldestOnDisk: oldest.path,
       }, 'every file of this container the agent knew is gone: files rotated and deleted while it was not reading may be lost entirely, between the last known one and the oldest on disk');
     }
+  }
+
+  /**
+   * Whether one of a container's known files is in its directory now, under any name or
+   * compressed. Only asked when a scan found none of them, which is rare: one listing.
+   */
+  private async stillOnDisk(scope: string, files: ReadonlyArray<[string, FileCheckpoint]>, onDiskPath: string): Promise<boolean> {
+    const dir = dirname(await realpath(onDiskPath).catch(() => onDiskPath));
+    const names = (await listDir(dir)) ?? [];
+    const wanted = new Map(files.map(([key, cp]) => [key.split('#')[0]!, cp.fp]));
+    const fps = new Set(files.map(([, cp]) => cp.fp));
+    for (const name of names) {
+      const path = join(dir, name);
+      const st = await stat(path).catch(() => null);
+      if (!st?.isFile()) continue;
+      if (isCompressedName(name, basename(scope))) {
+        const fp = await this.copies.fingerprintOf(path, st).catch(() => null);
+        if (fp && fps.has(fp.fp)) return true;
+        continue;
+      }
+      const fp = wanted.get(`${st.dev}:${st.ino}`);
+      if (fp !== undefined && this.checkpoints.get(`${st.dev}:${st.ino}`)?.fp === fp) return true;
+    }
+    return false;
   }
 
   /** List a directory discovery walks, watch it, and remember it was there in this scan. */
