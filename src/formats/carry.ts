@@ -51,7 +51,7 @@ export class LineCarry {
   private addTail(src: Buffer, s: number, e: number): void {
     const n = e - s;
     if (n <= 0) return;
-    if (this.tail === null) this.tail = Buffer.allocUnsafe(TAIL_BYTES);
+    if (this.tail === null) this.tail = Buffer.allocUnsafeSlow(TAIL_BYTES);
     const tail = this.tail;
     if (n >= TAIL_BYTES) {
       src.copy(tail, 0, e - TAIL_BYTES, e);
@@ -70,7 +70,8 @@ export class LineCarry {
     let size = buf === null ? 512 : buf.length * 2;
     if (size < n) size = n;
     if (size > this.cap) size = this.cap;
-    const next = Buffer.allocUnsafe(size);
+    // Kept for the file's life: not from Buffer's pool, where a small slice pins a whole slab.
+    const next = Buffer.allocUnsafeSlow(size);
     if (buf !== null && this.len > 0) buf.copy(next, 0, 0, this.len);
     this.buf = next;
   }

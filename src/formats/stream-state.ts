@@ -56,7 +56,8 @@ export class StreamState {
     let size = acc === null ? 1024 : acc.length * 2;
     if (size < n) size = n;
     if (size > cap) size = cap;
-    const next = Buffer.allocUnsafe(size);
+    // Kept for the file's life: not from Buffer's pool, where a small slice pins a whole slab.
+    const next = Buffer.allocUnsafeSlow(size);
     if (acc !== null && this.accLen > 0) acc.copy(next, 0, 0, this.accLen);
     this.acc = next;
   }

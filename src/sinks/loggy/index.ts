@@ -56,7 +56,7 @@ export class LoggySink implements Sink {
     const res = await post(this.url, body, headers, this.cfg.timeout);
     // The store writes what it can and lists the entries it refused on their own (too old, too
     // long): those, and only those, go to the dead letters — no splitting needed.
-    const answer = (await res.json().catch(() => null)) as { rejected?: Array<{ stream: number; entry: number; reason: string }> } | null;
+    const answer = parseJson(res.text) as { rejected?: Array<{ stream: number; entry: number; reason: string }> } | null;
     let refused = 0;
     for (const r of answer?.rejected ?? []) {
       const item = list[r.stream]?.items[r.entry];
@@ -69,4 +69,12 @@ export class LoggySink implements Sink {
   }
 
   async stop(): Promise<void> {}
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
 }

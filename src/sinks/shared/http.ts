@@ -35,22 +35,36 @@ export const httpSinkCommon = {
  * and network failures retryable (honouring Retry-After); any other 4xx rejected for good.
  */
 // The cast: @types/node's Buffer is over ArrayBufferLike, fetch's BodyInit wants ArrayBuffer; same bytes.
-export async function post(url: string, body: Buffer, headers: Record<string, string>, timeoutMs: number): Promise<Response> {
-  let res: Response;
+export async function post(url: string, body: Buffer, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; text: string }> {
+  // A timer of our own, cleared as soon as the answer is read: with AbortSignal.timeout the
+  // signal (and through fetch's abort listener the request and its body) lives until the
+  // timeout fires, so at a few requests per second and a 30 s timeout, tens of MiB of sent
+  // bodies stayed alive (measured: RSS +60 MiB while draining after an outage).
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+  let status: number;
+  let statusText: string;
+  let retryAfter: string | null;
+  let text: string;
   try {
-    res = await fetch(url, { method: 'POST', body: body as unknown as Uint8Array<ArrayBuffer>, headers, signal: AbortSignal.timeout(timeoutMs) });
+    const res = await fetch(url, { method: 'POST', body: body as unknown as Uint8Array<ArrayBuffer>, headers, signal: ac.signal });
+    ({ status, statusText } = res);
+    retryAfter = res.headers.get('retry-after');
+    text = await res.text().catch(() => '');
   } catch (err) {
-    const cause = (err as { cause?: { code?: string } }).cause?.code;
-    throw new RetryableError(`POST ${url} failed: ${cause ?? (err as Error).message}`);
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    throw new RetryableError(`POST ${url} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+  } finally {
+    clearTimeout(timer);
   }
-  if (res.ok) return res;
-  const text = (await res.text().catch(() => '')).slice(0, 500);
-  const msg = `POST ${url}: ${res.status} ${res.statusText}${text ? `: ${text.trim()}` : ''}`;
-  if (res.status === 408 || res.status === 429 || res.status >= 500) throw new RetryableError(msg, parseRetryAfter(res.headers.get('retry-after')));
+  if (status >= 200 && status < 300) return { status, text };
+  const shown = text.slice(0, 500).trim();
+  const msg = `POST ${url}: ${status} ${statusText}${shown ? `: ${shown}` : ''}`;
+  if (status === 408 || status === 429 || status >= 500) throw new RetryableError(msg, parseRetryAfter(retryAfter));
   // Wrong token or URL: the events are fine and an operator will fix the config; giving them
   // up would lose everything meanwhile. Retried (with backoff), loudly.
-  if (res.status === 401 || res.status === 403 || res.status === 404) throw new RetryableError(`${msg} (check the sink's endpoint and token)`);
-  throw new RejectedError(res.status, msg);
+  if (status === 401 || status === 403 || status === 404) throw new RetryableError(`${msg} (check the sink's endpoint and token)`);
+  throw new RejectedError(status, msg);
 }
 
 export function authHeaders(cfg: { token?: string; tenant?: string; headers: Record<string, string> }): Record<string, string> {

@@ -52,7 +52,11 @@ export class CompressedCopies {
     const key = `${path}|${st.size}|${st.mtimeMs}`;
     const hit = this.heads.get(key);
     if (hit) return hit;
-    const head = await gunzipFile(path, FINGERPRINT_MAX, true);
+    const got = await gunzipFile(path, FINGERPRINT_MAX, true);
+    // Cached for as long as the file exists: a copy of its own, not a view pinning the 16 KiB
+    // decompressed chunk it came from.
+    const head = got ? Buffer.allocUnsafeSlow(got.length) : null;
+    if (head) got!.copy(head);
     if (head) this.heads.set(key, head);
     return head;
   }

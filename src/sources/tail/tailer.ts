@@ -494,11 +494,14 @@ export class Tailer {
    */
   private async sameContent(): Promise<boolean> {
     const fp = this.fp!;
-    const { bytesRead } = await this.o.fh.read(this.headScratch, 0, fp.len, 0);
-    return bytesRead === fp.len && hashOf(this.headScratch.subarray(0, fp.len)) === fp.fp;
+    // Not from Buffer's shared pool: a small long-lived slice would pin a whole 8 KiB slab
+    // per file, and an agent holds thousands of files open during an outage.
+    const scratch = (this.headScratch ??= Buffer.allocUnsafeSlow(FINGERPRINT_MAX));
+    const { bytesRead } = await this.o.fh.read(scratch, 0, fp.len, 0);
+    return bytesRead === fp.len && hashOf(scratch.subarray(0, fp.len)) === fp.fp;
   }
 
-  private readonly headScratch = Buffer.allocUnsafe(FINGERPRINT_MAX);
+  private headScratch: Buffer | null = null;
 
   /** Advance the checkpoint over the acknowledged prefix of emitted batches. */
   private commitAcked(): void {
