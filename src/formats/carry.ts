@@ -96,6 +96,7 @@ export class LineCarry {
     this.len = 0;
     this.overflow = false;
     this.tailLen = 0;
-    if (this.buf !== null && this.buf.length > 64 * 1024) this.buf = null;
+    // Small, for the same reason as StreamState's accumulator (many files held open).
+    if (this.buf !== null && this.buf.length > 4 * 1024) this.buf = null;
   }
 }
