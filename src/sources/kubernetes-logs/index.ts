@@ -646,6 +646,10 @@ export class KubernetesLogsSource implements Source {
     const key = `${st.dev}:${st.ino}`;
     this.markSeen(key);
     if (this.tailers.has(key) || this.opening.has(key)) return;
+    // Drained and closed, its last batches not yet acknowledged: its checkpoint is behind its
+    // end only until they are. Reopening it now would send those lines again, racing the
+    // store's replay check (chaos: one duplicate line at the end of a Docker file).
+    if (this.settling.get(key)?.settled === false) return;
     this.opening.add(key);
     try {
       await this.openFile(c, key, st.dev, st.ino);
@@ -732,12 +736,14 @@ export class KubernetesLogsSource implements Source {
     if (cp && !sameUnread) {
       if (!(cp.fpLen > 0 && (await fingerprintOfLength(fh, cp.fpLen)) === cp.fp && cp.offset <= st.size)) {
         // Same inode, different file (inode reused after a delete), or shrunk: not ours.
-        this.ctx.log.info({ path: c.path }, 'checkpoint does not match the file (inode reused); reading from the start');
         this.checkpoints.delete(key);
         // The file it was written for is gone; keep its checkpoint under its own name, so its
         // compressed copy is still read, or its unread bytes counted (forgetVanished).
         // (A copytruncate copy may also still turn up and continue from it.)
-        if (!this.claimed.has(cp.fp)) this.checkpoints.set(orphanKey(key, cp.fp), cp);
+        const kept = this.claimed.has(cp.fp) ? null : orphanKey(key, cp.fp);
+        if (kept) this.checkpoints.set(kept, cp);
+        // `kept`: where the earlier content's checkpoint lives on (null: a copy took it over).
+        this.ctx.log.info({ path: c.path, file: key, kept, readTo: cp.offset }, 'checkpoint does not match the file (inode reused, or content replaced); reading from the start');
         cp = undefined;
       }
     }

@@ -183,8 +183,7 @@ export class Tailer {
       if (this.stopping) break;
       const size = await this.idleLook(() => this.o.fh.stat().then((st) => st.size));
       if (size < this.offset) {
-        this.o.ctx.log.warn({ path: this.o.path, size, offset: this.offset }, 'file truncated under the read offset (copytruncate); reading from the start');
-        this.startOver();
+        this.startOver('file truncated under the read offset (copytruncate); reading from the start', { size });
         continue;
       }
       if (size > this.offset) {
@@ -315,13 +314,16 @@ export class Tailer {
   }
 
   /** The file's content was replaced (copytruncate): read the new content from its start. */
-  private startOver(): void {
+  private startOver(why: string, extra: Record<string, number> = {}): void {
     this.o.ctx.metrics.truncations.inc({ component: this.o.ctx.name });
     // The old content lives on in the copy (a rotated sibling with the same first line): keep
     // what was acknowledged of it under its own name, so the copy is read from there on, as
     // the same source (see KubernetesLogsSource.decide), or its unread bytes counted.
     const cp = this.o.checkpoints.get(this.key);
-    if (cp && this.fp && cp.fp === this.fp.fp) this.o.checkpoints.set(orphanKey(this.key, cp.fp), { ...cp, size: Math.max(cp.size ?? 0, this.offset) });
+    const kept = cp && this.fp && cp.fp === this.fp.fp ? orphanKey(this.key, cp.fp) : null;
+    if (kept) this.o.checkpoints.set(kept, { ...cp!, size: Math.max(cp!.size ?? 0, this.offset) });
+    // `kept`: where the old content's acknowledged offset (`readTo`) lives on, for its copy.
+    this.o.ctx.log.warn({ path: this.o.path, ...extra, offset: this.offset, kept, readTo: kept ? cp!.offset : null }, why);
     // The file's own entry is for the new content, recorded afresh once its first line is
     // read: the old one's offsets and size would misstate what is lost if it vanished.
     this.o.checkpoints.delete(this.key);
@@ -347,8 +349,7 @@ export class Tailer {
     const { bytesRead } = await this.o.fh.read(buf, 0, CONTENT_ID_MAX, 0);
     const head = buf.subarray(0, bytesRead);
     if (this.fp && (head.length < this.fp.len || hashOf(head.subarray(0, this.fp.len)) !== this.fp.fp)) {
-      this.o.ctx.log.warn({ path: this.o.path, offset: this.offset }, 'file content replaced since its checkpoint (copytruncate); reading from the start');
-      this.startOver();
+      this.startOver('file content replaced since its checkpoint (copytruncate); reading from the start');
       return;
     }
     this.contentHash = contentHashOfHead(head);
@@ -461,8 +462,7 @@ export class Tailer {
       const n = (await this.o.fh.read(buf, 0, buf.length, this.offset)).bytesRead;
       const same = n > 0 && this.offset > 0 && this.fp ? await this.sameContent() : true;
       if (!same) {
-        this.o.ctx.log.warn({ path: this.o.path, offset: this.offset }, 'file content replaced under the read offset (copytruncate); reading from the start');
-        this.startOver();
+        this.startOver('file content replaced under the read offset (copytruncate); reading from the start');
         return -1;
       }
       if (n > 0) {
