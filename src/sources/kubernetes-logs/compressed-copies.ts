@@ -53,11 +53,12 @@ export class CompressedCopies {
     const hit = this.heads.get(key);
     if (hit) return hit;
     const got = await gunzipFile(path, FINGERPRINT_MAX, true);
+    if (!got) return null;
     // Cached for as long as the file exists: a copy of its own, not a view pinning the 16 KiB
     // decompressed chunk it came from.
-    const head = got ? Buffer.allocUnsafeSlow(got.length) : null;
-    if (head) got!.copy(head);
-    if (head) this.heads.set(key, head);
+    const head = Buffer.allocUnsafeSlow(got.length);
+    got.copy(head);
+    this.heads.set(key, head);
     return head;
   }
 

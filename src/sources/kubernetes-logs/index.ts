@@ -520,7 +520,8 @@ export class KubernetesLogsSource implements Source {
   private async stillOnDisk(scope: string, files: ReadonlyArray<[string, FileCheckpoint]>, onDiskPath: string): Promise<boolean> {
     const dir = dirname(await realpath(onDiskPath).catch(() => onDiskPath));
     const names = (await listDir(dir)) ?? [];
-    const wanted = new Map(files.map(([key, cp]) => [key.split('#')[0]!, cp.fp]));
+    // An orphan's content no longer sits under its inode: only files' own entries can match.
+    const wanted = new Map(files.filter(([key]) => !isOrphanKey(key)).map(([key, cp]) => [key, cp.fp]));
     const fps = new Set(files.map(([, cp]) => cp.fp));
     for (const name of names) {
       const path = join(dir, name);
@@ -531,8 +532,8 @@ export class KubernetesLogsSource implements Source {
         if (fp && fps.has(fp.fp)) return true;
         continue;
       }
-      const fp = wanted.get(`${st.dev}:${st.ino}`);
-      if (fp !== undefined && this.checkpoints.get(`${st.dev}:${st.ino}`)?.fp === fp) return true;
+      const key = `${st.dev}:${st.ino}`;
+      if (wanted.has(key) && this.checkpoints.get(key)?.fp === wanted.get(key)) return true;
     }
     return false;
   }

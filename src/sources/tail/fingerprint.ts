@@ -27,11 +27,13 @@ export function fingerprintOfHead(head: Buffer): Fingerprint | null {
   return len < 0 ? null : { fp: hashOf(h.subarray(0, len)), len };
 }
 
-/** Hash of exactly the first `len` bytes, or null if the file is shorter now. */
-export async function fingerprintOfLength(fh: LogFile, len: number): Promise<string | null> {
-  const buf = Buffer.allocUnsafe(len);
-  const { bytesRead } = await fh.read(buf, 0, len, 0);
-  return bytesRead === len ? hashOf(buf) : null;
+/**
+ * Hash of exactly the first `len` bytes, or null if the file is shorter now. `scratch` (at
+ * least `len` bytes) spares an allocation where it is asked for every chunk.
+ */
+export async function fingerprintOfLength(fh: LogFile, len: number, scratch: Buffer = Buffer.allocUnsafe(len)): Promise<string | null> {
+  const { bytesRead } = await fh.read(scratch, 0, len, 0);
+  return bytesRead === len ? hashOf(scratch.subarray(0, len)) : null;
 }
 
 export function hashOf(b: Buffer): string {

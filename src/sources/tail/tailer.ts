@@ -2,11 +2,11 @@ import { stat } from 'node:fs/promises';
 import type { LimitFunction } from 'p-limit';
 import type { LogFile } from './log-file.js';
 import { EventBatch } from '../../core/batch.js';
-import { orphanKey, type CheckpointStore } from '../../core/checkpoints.js';
+import { orphanKey, type CheckpointStore, type FileCheckpoint } from '../../core/checkpoints.js';
 import type { SourceContext } from '../../core/component.js';
 import { makeSource, type EventSource, type Labels, type LogEvent } from '../../core/event.js';
 import { createFramer, type FramerOptions, type LineFramer } from '../../formats/index.js';
-import { CONTENT_ID_MAX, contentHashOfHead, FINGERPRINT_MAX, fingerprint, fingerprintOfHead, firstLineHash, hashOf, type Fingerprint } from './fingerprint.js';
+import { CONTENT_ID_MAX, contentHashOfHead, FINGERPRINT_MAX, fingerprint, fingerprintOfHead, fingerprintOfLength, firstLineHash, hashOf, type Fingerprint } from './fingerprint.js';
 import type { ReadSlots } from './read-slots.js';
 
 /** Where reading starts: an offset plus, per stream, the last event end already delivered. */
@@ -250,20 +250,15 @@ export class Tailer {
       // No complete first line yet (a file just created): recorded by birth time, so that an
       // agent killed before it is read still knows on restart that it existed.
       if (!existing && this.o.born && this.generation === 0 && this.o.start.offset === 0) {
-        this.o.checkpoints.set(this.key, {
-          path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: '', fpLen: 0, born: this.o.born,
-          offset: 0, stdout: -1, stderr: -1, updated: Date.now(), labels: { ...this.o.labels }, ...this.identityFields(),
-        });
+        this.o.checkpoints.set(this.key, { ...this.entry({ fp: '', len: 0 }, { offset: 0, stdout: -1, stderr: -1 }), born: this.o.born });
         this.o.checkpoints.flushSoon();
       }
       return;
     }
     this.recorded = true;
     if (existing && existing.fpLen > 0) return;
-    const { offset, stdout, stderr } = this.generation === 0 ? this.o.start : { offset: 0, stdout: -1, stderr: -1 };
     this.o.checkpoints.set(this.key, {
-      path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
-      offset, stdout, stderr, updated: Date.now(), labels: { ...this.o.labels }, ...this.identityFields(),
+      ...this.entry(this.fp, this.generation === 0 ? this.o.start : { offset: 0, stdout: -1, stderr: -1 }),
       ...(existing?.size !== undefined ? { size: existing.size } : {}),
     });
     // Written within ~100 ms rather than at the next checkpoint_interval, but not waited for:
@@ -497,8 +492,7 @@ export class Tailer {
     // Not from Buffer's shared pool: a small long-lived slice would pin a whole 8 KiB slab
     // per file, and an agent holds thousands of files open during an outage.
     const scratch = (this.headScratch ??= Buffer.allocUnsafeSlow(FINGERPRINT_MAX));
-    const { bytesRead } = await this.o.fh.read(scratch, 0, fp.len, 0);
-    return bytesRead === fp.len && hashOf(scratch.subarray(0, fp.len)) === fp.fp;
+    return (await fingerprintOfLength(this.o.fh, fp.len, scratch)) === fp.fp;
   }
 
   private headScratch: Buffer | null = null;
@@ -511,12 +505,19 @@ export class Tailer {
     if (!last || !this.fp || last.generation !== this.generation) return;
     const prev = this.o.checkpoints.get(this.key);
     this.o.checkpoints.set(this.key, {
-      path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: this.fp.fp, fpLen: this.fp.len,
-      offset: last.snap.offset, stdout: last.snap.stdout, stderr: last.snap.stderr, updated: Date.now(),
-      size: Math.max(prev?.size ?? 0, last.snap.offset), labels: { ...this.o.labels }, ...this.identityFields(),
+      ...this.entry(this.fp, last.snap),
+      size: Math.max(prev?.size ?? 0, last.snap.offset),
       // Once the size is known final (read to the end, or a compressed copy), it stays so.
       ...(this.drained || prev?.drained ? { drained: true } : {}),
     });
+  }
+
+  /** This file's checkpoint entry for content `fp`, at `pos`. */
+  private entry(fp: Fingerprint, pos: StartPosition): FileCheckpoint {
+    return {
+      path: this.o.path, dev: this.o.dev, ino: this.o.ino, fp: fp.fp, fpLen: fp.len,
+      offset: pos.offset, stdout: pos.stdout, stderr: pos.stderr, updated: Date.now(), labels: { ...this.o.labels }, ...this.identityFields(),
+    };
   }
 
   private async close(reason: string): Promise<void> {

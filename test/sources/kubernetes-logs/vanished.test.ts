@@ -29,6 +29,13 @@ async function readWithoutAck(p: string): Promise<void> {
   await a.stop();
 }
 
+/** The runtime rotates `p` and deletes the rotated file unread; the new file gets a line. */
+function rotateAndDelete(p: string): void {
+  renameSync(p, `${p}.20261122-110000`);
+  rmSync(`${p}.20261122-110000`);
+  append(p, cri('new file'));
+}
+
 describe('files that vanish before they were read to the end', () => {
   it('reads the rest of an unfinished file from its .gz copy after a restart, exactly once', async () => {
     const p = podLog(fx.root, 'shop', 'web', 'app');
@@ -55,9 +62,7 @@ describe('files that vanish before they were read to the end', () => {
     append(p, cri('will be lost 1') + cri('will be lost 2'));
     const size = statSync(p).size;
     await readWithoutAck(p);
-    renameSync(p, `${p}.20261122-110000`);
-    rmSync(`${p}.20261122-110000`);
-    append(p, cri('new file'));
+    rotateAndDelete(p);
     fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
     await waitFor(async () => (await fx.agent!.metrics.total('loggy_lost_bytes_total')) > 0, 6000, 'lost bytes counted', 100);
     expect(await fx.agent.metrics.total('loggy_lost_bytes_total')).toBe(size);
@@ -98,9 +103,7 @@ describe('files that vanish before they were read to the end', () => {
     // While the agent is down: the line is finished, more follow, and the file is rotated away.
     append(p, 'ne\n' + cri('second line'));
     const size = statSync(p).size;
-    renameSync(p, `${p}.20261122-110000`);
-    rmSync(`${p}.20261122-110000`);
-    append(p, cri('new file'));
+    rotateAndDelete(p);
     fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
     await waitFor(async () => (await fx.agent!.metrics.total('loggy_files_lost_total')) > 0, 6000, 'lost file reported', 100);
     // It knew of the half line only (what it read); the report says the loss starts at 0.
@@ -135,9 +138,7 @@ describe('files that vanish before they were read to the end', () => {
     await fx.agent.stop();
     // While the agent is down the container writes more, and the runtime rotates and deletes it.
     append(p, cri('written while the agent was down'));
-    renameSync(p, `${p}.20261122-110000`);
-    rmSync(`${p}.20261122-110000`);
-    append(p, cri('new file'));
+    rotateAndDelete(p);
     fx.agent = await runAgent({ root: fx.root, dataDir: fx.dataDir, out: fx.out });
     await waitFor(async () => (await fx.agent!.metrics.total('loggy_files_lost_total')) > 0, 6000, 'lost file reported', 100);
     // Nothing beyond what was read is known: 0 bytes for sure, but the file is reported.
