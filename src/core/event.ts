@@ -13,6 +13,8 @@ export const EventFlags = {
   Multiline: 8,
   /** Not a line of the container: the rate limit's "N lines dropped" report. */
   RateLimitSummary: 16,
+  /** A parse transform was asked to parse the line and could not; delivered as it was. */
+  ParseFailed: 32,
 } as const;
 
 /**
@@ -32,6 +34,11 @@ export interface LogEvent {
    * Strictly increasing per (file, stream); used for checkpoints and replay dedupe.
    */
   offset: number;
+  /**
+   * Fields a parse transform extracted from the line (JSON, logfmt, regex): sent as structured
+   * metadata, so a query can filter on them without a parser stage. Absent on most events.
+   */
+  fields?: Labels;
 }
 
 export type Labels = Readonly<Record<string, string>>;

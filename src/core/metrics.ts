@@ -52,6 +52,9 @@ export class AgentMetrics {
   readonly checkpointLagBytes = this.gauge('loggy_checkpoint_lag_bytes', 'Bytes read from files but not yet acknowledged by every sink (a restart would read them again)', ['component']);
   readonly checkpointLagSeconds = this.gauge('loggy_checkpoint_lag_seconds', 'Age of the oldest batch read but not yet acknowledged (0: none waits)', ['component']);
   readonly configReloads = this.counter('loggy_config_reloads_total', 'Configuration file changes: applied (success) or refused and the old configuration kept (failure)', ['result']);
+  readonly parsed = this.counter('loggy_parsed_events_total', 'Events a parse transform extracted fields from', ['component', 'parser']);
+  readonly parseFailed = this.counter('loggy_parse_failures_total', 'Events a parse transform could not parse: delivered as they were, flagged parse_failed', ['component', 'parser']);
+  readonly annotationErrors = this.counter('loggy_kube_annotation_errors_total', 'Pod annotations (loggy.io/*) with a value the agent cannot use: ignored, logged once per pod', ['component', 'annotation']);
   readonly transformDropped = this.counter('loggy_transform_dropped_total', 'Events dropped on purpose by a transform', ['component']);
 
   private counter<L extends string>(name: string, help: string, labelNames: L[]): Counter<L> {

@@ -52,6 +52,16 @@ export async function usePodCache(ctx: ComponentContext, o: SharedPodCacheOption
   };
 }
 
+/**
+ * The pod cache another component of this agent started (kube_metadata, kubernetes_pod_files),
+ * or null. For components that only consult annotations when pods are watched anyway; call it
+ * after the transforms started (at the first batch, or from a source's start).
+ */
+export function findPodCache(ctx: ComponentContext): PodCache | null {
+  for (const [key, v] of ctx.shared) if (key.startsWith('kube-pods|')) return (v as Shared).cache;
+  return null;
+}
+
 /** The node name from config or the NODE_NAME env (downward API), with an error that says how to set it. */
 export function nodeName(component: string, configured: string | undefined): string {
   const node = configured ?? process.env.NODE_NAME;

@@ -109,6 +109,19 @@ export class LabelsBuilder {
     if (details !== undefined) this.errDetails = details;
   }
 
+  /** How many labels stages set, and each (not the stream labels), in the order they were set. */
+  get parsedCount(): number {
+    return this.pCount;
+  }
+
+  parsedName(i: number): string {
+    return this.pNames[i]!;
+  }
+
+  parsedValue(i: number): string {
+    return this.pValues[i]!;
+  }
+
   /** Has any stage changed the stream labels? */
   get changed(): boolean {
     return this.pCount !== 0 || this.deleted.length !== 0 || this.err !== '' || this.errDetails !== '';

@@ -13,17 +13,22 @@ export interface OutEvent {
   line: string;
   labels: Record<string, string>;
   flags?: string[];
+  fields?: Record<string, string>;
 }
 
-/** An in-process agent: kubernetes_logs over `root` into a file sink at `out`. */
-export async function runAgent(opts: { root: string; dataDir: string; out: string; source?: Record<string, unknown>; sink?: Record<string, unknown>; transform?: Record<string, unknown>; log?: Logger }): Promise<RunningAgent> {
+/**
+ * An in-process agent: kubernetes_logs over `root` into a file sink at `out`, through
+ * `transform` or a chain of `transforms` (t0 → t1 → …) when given.
+ */
+export async function runAgent(opts: { root: string; dataDir: string; out: string; source?: Record<string, unknown>; sink?: Record<string, unknown>; transform?: Record<string, unknown>; transforms?: Array<Record<string, unknown>>; log?: Logger }): Promise<RunningAgent> {
+  const chain = opts.transforms ?? (opts.transform ? [opts.transform] : []);
+  const transforms = Object.fromEntries(chain.map((t, i) => [`t${i}`, { inputs: [i === 0 ? 'node' : `t${i - 1}`], ...t }]));
   const cfg = agentConfigSchema.parse({
     data_dir: opts.dataDir,
     shutdown_grace: 500,
     sources: { node: { type: 'kubernetes_logs', root: opts.root, poll_interval: 50, rescan_interval: 500, rotate_wait: 200, checkpoint_interval: 100, ...opts.source } },
-    // One optional transform between the source and the sink.
-    transforms: opts.transform ? { t: { inputs: ['node'], ...opts.transform } } : {},
-    sinks: { out: { type: 'file', inputs: [opts.transform ? 't' : 'node'], path: opts.out, ...opts.sink } },
+    transforms,
+    sinks: { out: { type: 'file', inputs: [chain.length ? `t${chain.length - 1}` : 'node'], path: opts.out, ...opts.sink } },
   });
   return startAgent(cfg, { log: opts.log ?? silentLogger });
 }

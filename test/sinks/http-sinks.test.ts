@@ -25,7 +25,7 @@ afterEach(async () => {
 });
 
 let n = 0;
-async function agentTo(sink: Record<string, unknown>, lines: string[]): Promise<RunningAgent> {
+async function agentTo(sink: Record<string, unknown>, lines: string[], transform?: Record<string, unknown>): Promise<RunningAgent> {
   const dir = join(tmp.dir, `run-${n++}`);
   const root = join(dir, 'node');
   const p = podLog(root, 'shop', 'web-1', 'nginx', 0, 'uid-1');
@@ -33,7 +33,8 @@ async function agentTo(sink: Record<string, unknown>, lines: string[]): Promise<
   const cfg = agentConfigSchema.parse({
     data_dir: join(dir, 'data'), shutdown_grace: 500,
     sources: { node: { type: 'kubernetes_logs', root } },
-    sinks: { out: { inputs: ['node'], ...sink } },
+    transforms: transform ? { t: { inputs: ['node'], ...transform } } : {},
+    sinks: { out: { inputs: [transform ? 't' : 'node'], ...sink } },
   });
   return startAgent(cfg, { log: silentLogger });
 }
@@ -74,6 +75,19 @@ describe('loggy and loki sinks', () => {
       const series = await (await fetch(`${store.url}/loki/api/v1/series?match[]=${encodeURIComponent('{namespace="shop"}')}&start=1795300000000000000&end=1795400000000000000`)).json() as { data: Array<Record<string, string>> };
       expect(series.data.every((l) => (type === 'loki' ? l.pod_uid === undefined : l.pod_uid === 'uid-1'))).toBe(true);
       expect(err.stream.pod_uid).toBe('uid-1');
+    });
+  }
+
+  for (const type of ['loggy', 'loki'] as const) {
+    it(`${type} sink sends parsed fields and flags as structured metadata, queryable without a parser stage`, async () => {
+      store = await startTestServer({ limits: { reject_older_than: 0 } });
+      agent = await agentTo({ type, endpoint: store.url }, ['{"status":503,"path":"/pay"}', '{"status":200,"path":"/"}', 'not json'], { type: 'parse', format: 'json' });
+      await waitFor(async () => (await storeLines(store!.url, '{namespace="shop"}')).length === 3, 5000, 'lines in store');
+      const failing = await storeLines(store.url, '{namespace="shop"} | status >= 500');
+      expect(failing.map((g) => g.line)).toEqual(['{"status":503,"path":"/pay"}']);
+      expect(failing[0]!.stream).toMatchObject({ status: '503', path: '/pay' });
+      const unparsed = await storeLines(store.url, '{namespace="shop"} | loggy_flags="parse_failed"');
+      expect(unparsed.map((g) => g.line)).toEqual(['not json']);
     });
   }
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Sink } from '../../core/component.js';
 import { parseRfc3339Nano, nowNs } from '../../core/time.js';
-import { flagList } from '../shared/ndjson.js';
+import { entryMetadata } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, post, refuse, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
@@ -45,7 +45,8 @@ export class LoggySink implements Sink {
       let s = streams.get(key);
       if (!s) streams.set(key, (s = { labels: { ...b.source.labels, stream: ev.stream }, source: key, entries: [], items: [] }));
       const ts = (parseRfc3339Nano(ev.ts) ?? nowNs()).toString();
-      s.entries.push(ev.flags ? [ts, ev.line, ev.offset, { loggy_flags: flagList(ev.flags).join(',') }] : [ts, ev.line, ev.offset]);
+      const md = entryMetadata(ev);
+      s.entries.push(md ? [ts, ev.line, ev.offset, md] : [ts, ev.line, ev.offset]);
       s.items.push(item);
     }
     const list = [...streams.values()];

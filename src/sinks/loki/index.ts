@@ -3,7 +3,7 @@ import type { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Sink } from '../../core/component.js';
 import { nowNs, parseRfc3339Nano } from '../../core/time.js';
 import { encodePush, type PushStream } from '../../protocols/loki/index.js';
-import { flagList } from '../shared/ndjson.js';
+import { entryMetadata } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, post, RejectedError, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
@@ -53,7 +53,8 @@ export class LokiSink implements Sink {
         const { labels, metadata } = this.split(b.source.labels, ev.stream);
         streams.set(key, (s = { labels, metadata, entries: [] }));
       }
-      const md = ev.flags ? { ...s.metadata, loggy_flags: flagList(ev.flags).join(',') } : s.metadata;
+      const own = entryMetadata(ev);
+      const md = own ? { ...s.metadata, ...own } : s.metadata;
       s.entries.push({ tsNs: parseRfc3339Nano(ev.ts) ?? nowNs(), line: ev.line, metadata: Object.keys(md).length ? md : undefined });
     }
     const compress = this.cfg.format === 'protobuf' ? 'snappy' : this.cfg.compression;

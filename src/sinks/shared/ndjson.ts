@@ -6,6 +6,7 @@ const flagNames: Array<[number, string]> = [
   [EventFlags.Malformed, 'malformed'],
   [EventFlags.Multiline, 'multiline'],
   [EventFlags.RateLimitSummary, 'rate_limit_summary'],
+  [EventFlags.ParseFailed, 'parse_failed'],
 ];
 
 export function flagList(flags: number): string[] {
@@ -14,10 +15,21 @@ export function flagList(flags: number): string[] {
   return out;
 }
 
-/** One event as a line of Loggy's NDJSON: {"ts","stream","line","labels",["flags"]}. */
+/**
+ * An event's own structured metadata for a push API: its parsed fields and, when flagged,
+ * `loggy_flags`; undefined when it has neither (most events).
+ */
+export function entryMetadata(ev: LogEvent): Record<string, string> | undefined {
+  if (ev.flags === 0) return ev.fields as Record<string, string> | undefined;
+  const flags = flagList(ev.flags).join(',');
+  return ev.fields ? { ...ev.fields, loggy_flags: flags } : { loggy_flags: flags };
+}
+
+/** One event as a line of Loggy's NDJSON: {"ts","stream","line","labels",["flags"],["fields"]}. */
 export function eventToJson(ev: LogEvent, source: EventSource): string {
   const flags = ev.flags === 0 ? '' : `,"flags":${JSON.stringify(flagList(ev.flags))}`;
-  return `{"ts":${JSON.stringify(ev.ts)},"stream":"${ev.stream}","line":${JSON.stringify(ev.line)},"labels":${source.labelsJson}${flags}}`;
+  const fields = ev.fields === undefined ? '' : `,"fields":${JSON.stringify(ev.fields)}`;
+  return `{"ts":${JSON.stringify(ev.ts)},"stream":"${ev.stream}","line":${JSON.stringify(ev.line)},"labels":${source.labelsJson}${flags}${fields}}`;
 }
 
 /**
@@ -90,8 +102,14 @@ export class NdjsonEncoder {
     this.str(ev.line);
     this.pos += tail.copy(b, this.pos);
     if (ev.flags !== 0) this.pos += b.write(`,"flags":${JSON.stringify(flagList(ev.flags))}`, this.pos, 'utf8');
-    b[this.pos++] = 0x7d; // }
-    b[this.pos++] = 0x0a; // \n
+    if (ev.fields !== undefined) {
+      const f = `,"fields":${JSON.stringify(ev.fields)}`;
+      this.ensure(Buffer.byteLength(f) + 2);
+      this.pos += this.buf.write(f, this.pos, 'utf8');
+    }
+    const e = this.buf; // ensure() may have grown it
+    e[this.pos++] = 0x7d; // }
+    e[this.pos++] = 0x0a; // \n
   }
 
   /** The bytes encoded so far; valid until the next `add` after `reset`. */

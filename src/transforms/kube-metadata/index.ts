@@ -5,6 +5,7 @@ import { makeSource, type EventSource } from '../../core/event.js';
 import { duration } from '../../config/schema-helpers.js';
 import type { PodCache, PodApi } from '../../kube/pod-cache.js';
 import { nodeName, usePodCache } from '../../kube/shared.js';
+import { Annotations, podOf } from '../../kube/annotations.js';
 import { parseLabelSelector, type LabelSelector } from '../../kube/selector.js';
 import type { PodMeta } from '../../kube/pod-meta.js';
 
@@ -17,7 +18,7 @@ const selector = z.string().superRefine((v, ctx) => {
 });
 
 /** The pod annotation that keeps a pod's (or some of its containers') logs out. */
-export const EXCLUDE_ANNOTATION = 'loggy.io/exclude';
+export const EXCLUDE_ANNOTATION = Annotations.exclude;
 
 export const kubeMetadataTransformSchema = z.strictObject({
   type: z.literal('kube_metadata'),
@@ -94,7 +95,7 @@ export class KubeMetadataTransform implements Transform {
     if (!cache) return batch; // not started: sources start after transforms, so never
     const src = batch.source;
     const l = src.labels;
-    const pod = (l.pod_uid ? cache.get(l.pod_uid) : undefined) ?? (l.namespace && l.pod ? cache.getByName(l.namespace, l.pod) : undefined);
+    const pod = podOf(cache, l);
     if (!pod) {
       this.ctx.metrics.kubeMetadataMissing.inc({ component: this.ctx.name }, batch.events.length);
       return batch;
