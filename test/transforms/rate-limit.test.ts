@@ -1,10 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { agentConfigSchema } from '../../src/agent/config.js';
 import { EventBatch } from '../../src/core/batch.js';
 import { EventFlags, makeSource, type LogEvent } from '../../src/core/event.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { AgentMetrics } from '../../src/core/metrics.js';
 import { RateLimitTransform, rateLimitTransformSchema } from '../../src/transforms/rate-limit/index.js';
+import { agentFixture, append, capturingLogger, cri, podLog, readOut, runAgent } from '../helpers/agent.js';
+import { FakeKubeApi, pod } from '../helpers/kube-api.js';
+import { waitFor } from '../helpers/proc.js';
 
 const src = (pod: string) => makeSource(`1:${pod}:fp`, 'node', { namespace: 'shop', pod, container: 'app' });
 let offset = 0;
@@ -60,10 +63,75 @@ describe('rate_limit transform', () => {
   it('needs a limit', () => {
     const r = agentConfigSchema.safeParse({
       sources: { node: { type: 'kubernetes_logs' } },
-      transforms: { limit: { type: 'rate_limit', inputs: ['node'] } },
+      transforms: { limit: { type: 'rate_limit', inputs: ['node'], annotations: false } },
       sinks: { out: { type: 'blackhole', inputs: ['limit'] } },
     });
     expect(r.success).toBe(false);
     expect(r.error!.issues.map((i) => i.message).join()).toContain('give lines_per_sec, bytes_per_sec or both');
+  });
+});
+
+/** `loggy.io/rate-limit` through the pod cache of a real (local) API server. */
+describe('rate_limit transform with pod annotations', () => {
+  const fx = agentFixture('loggy-ratelimit-');
+  let api: FakeKubeApi;
+  beforeEach(async () => {
+    api = new FakeKubeApi();
+    await api.start();
+  });
+  afterEach(async () => {
+    await fx.agent?.stop();
+    fx.agent = null;
+    await api.stop();
+  });
+
+  const start = (limit: Record<string, unknown>, log = silentLogger) => runAgent({
+    root: fx.root, dataDir: fx.dataDir, out: fx.out, log,
+    transforms: [
+      { type: 'kube_metadata', node_name: 'node-1', kubeconfig: api.writeKubeconfig(fx.tmpDir), sync_timeout: 3000 },
+      { type: 'rate_limit', burst: '1s', summary_interval: '1m', ...limit },
+    ],
+  });
+  const lines = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => cri(`${prefix} ${i}`)).join('');
+  const from = (pod: string) => readOut(fx.out).filter((e) => e.labels.pod === pod);
+
+  it('limits only the pods that ask, each at its own rate, and a change applies without restart', async () => {
+    api.addPod(pod({ name: 'chatty-1', uid: 'uid-chatty', annotations: { 'loggy.io/rate-limit': '5' } }));
+    api.addPod(pod({ name: 'calm-1', uid: 'uid-calm' }));
+    const chatty = podLog(fx.root, 'shop', 'chatty-1', 'app', 0, 'uid-chatty');
+    append(chatty, lines('chatty', 200));
+    append(podLog(fx.root, 'shop', 'calm-1', 'app', 0, 'uid-calm'), lines('calm', 200));
+    // lines_per_sec 0: no limit but what annotations ask for.
+    fx.agent = await start({ lines_per_sec: 0 });
+    await waitFor(() => from('calm-1').length === 200 && from('chatty-1').some((e) => e.flags?.includes('rate_limit_summary')), 5000, 'both pods read');
+    const kept = from('chatty-1');
+    // A 5-line bucket (5/s × 1 s), plus what refilled while reading, plus the summary.
+    expect(kept.length).toBeLessThan(15);
+    expect(kept.at(-1)!.line).toMatch(/^loggy: \d+ lines \(\d+ bytes\) dropped from shop\/chatty-1\/app by rate limit \(5 lines\/s\)$/);
+
+    api.updatePod(pod({ name: 'chatty-1', uid: 'uid-chatty', annotations: { 'loggy.io/rate-limit': '100000' } }));
+    await new Promise((r) => setTimeout(r, 300));
+    const before = from('chatty-1').length;
+    append(chatty, lines('later', 100));
+    await waitFor(() => from('chatty-1').length === before + 100, 5000, 'all 100 lines under the new rate');
+  });
+
+  it('lowers an annotation above the ceiling, ignores a bad one, and says so once each', async () => {
+    const { log, records } = capturingLogger();
+    api.addPod(pod({ name: 'greedy-1', uid: 'uid-greedy', annotations: { 'loggy.io/rate-limit': '1000000' } }));
+    api.addPod(pod({ name: 'typo-1', uid: 'uid-typo', annotations: { 'loggy.io/rate-limit': 'fast' } }));
+    append(podLog(fx.root, 'shop', 'greedy-1', 'app', 0, 'uid-greedy'), lines('greedy', 100));
+    append(podLog(fx.root, 'shop', 'typo-1', 'app', 0, 'uid-typo'), lines('typo', 100));
+    fx.agent = await start({ lines_per_sec: 3, max_annotated_lines_per_sec: 10 }, log);
+    await waitFor(() => from('greedy-1').some((e) => e.flags?.includes('rate_limit_summary')) && from('typo-1').some((e) => e.flags?.includes('rate_limit_summary')), 5000, 'both limited');
+    expect(from('greedy-1').at(-1)!.line).toContain('(10 lines/s)');
+    expect(from('typo-1').at(-1)!.line).toContain('(3 lines/s)');
+    const said = records.filter((r) => r.annotation === 'loggy.io/rate-limit');
+    expect(said.map((r) => [r.pod, r.msg, r.using])).toEqual(expect.arrayContaining([
+      ['shop/greedy-1', 'pod annotation lowered to the ceiling', '10 lines/s'],
+      ['shop/typo-1', 'pod annotation ignored', '3 lines/s'],
+    ]));
+    expect(said).toHaveLength(2);
+    expect(await fx.agent.metrics.total('loggy_kube_annotation_errors_total')).toBe(2);
   });
 });

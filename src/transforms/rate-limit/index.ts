@@ -1,7 +1,10 @@
 import { z } from 'zod';
 import { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Transform } from '../../core/component.js';
-import { EventFlags, type LogEvent } from '../../core/event.js';
+import { EventFlags, type Labels, type LogEvent } from '../../core/event.js';
+import { Annotations, annotationFor, podOf } from '../../kube/annotations.js';
+import type { PodCache } from '../../kube/pod-cache.js';
+import { findPodCache } from '../../kube/shared.js';
 import { formatRfc3339Nano, nowNs } from '../../core/time.js';
 import { byteSize, duration } from '../../config/schema-helpers.js';
 
@@ -16,10 +19,21 @@ export const rateLimitTransformSchema = z.strictObject({
   burst: duration.default(5_000),
   /** At most one "lines dropped" event per container this often. */
   summary_interval: duration.default(10_000),
-}).refine((c) => c.lines_per_sec > 0 || c.bytes_per_sec > 0, { message: 'give lines_per_sec, bytes_per_sec or both' });
+  /**
+   * Honour the `loggy.io/rate-limit: <lines/s>` pod annotation (and `loggy.io/rate-limit.<container>`):
+   * it replaces lines_per_sec for that pod. Needs the pod cache of a kube_metadata or
+   * kubernetes_pod_files component.
+   */
+  annotations: z.boolean().default(true),
+  /** The most lines/s an annotation may ask for (0: no ceiling); higher values are lowered to it. */
+  max_annotated_lines_per_sec: z.number().nonnegative().default(0),
+}).refine((c) => c.lines_per_sec > 0 || c.bytes_per_sec > 0 || c.annotations, { message: 'give lines_per_sec, bytes_per_sec or both (or keep annotations on to limit only annotated pods)' });
 export type RateLimitTransformConfig = z.infer<typeof rateLimitTransformSchema>;
 
 interface Bucket {
+  /** This container's line rate (lines_per_sec, or its pod's annotation) and bucket size. */
+  lineRate: number;
+  lineCap: number;
   lines: number;
   bytes: number;
   at: number;
@@ -40,18 +54,23 @@ interface Bucket {
  */
 export class RateLimitTransform implements Transform {
   private readonly buckets = new Map<string, Bucket>();
-  private readonly lineCap: number;
   private readonly byteCap: number;
+  private cache: PodCache | null | undefined;
+  /** Per container: the line rate its pod's annotation asks for (or null), until the pod cache changes. */
+  private readonly annotated = new Map<string, { generation: number; rate: number | null }>();
+  private readonly warned = new Set<string>();
 
   constructor(private readonly cfg: RateLimitTransformConfig, private readonly ctx: ComponentContext, private readonly now: () => number = Date.now) {
-    this.lineCap = cfg.lines_per_sec * (cfg.burst / 1000);
     this.byteCap = cfg.bytes_per_sec * (cfg.burst / 1000);
   }
 
   process(batch: EventBatch): EventBatch | null {
     const l = batch.source.labels;
     const who = l.namespace !== undefined ? `${l.namespace}/${l.pod ?? ''}/${l.container ?? ''}` : batch.source.id;
-    const b = this.refill(who);
+    const lineRate = this.lineRateFor(who, l);
+    if (lineRate === 0 && this.cfg.bytes_per_sec === 0) return batch;
+    const b = this.refill(who, lineRate);
+    const lineCap = b.lineCap;
     // One slot per input event; a dropped one becomes null.
     const slots: Array<LogEvent | null> = batch.events.slice();
     let lastDropped = -1;
@@ -60,7 +79,7 @@ export class RateLimitTransform implements Transform {
     slots.forEach((ev, i) => {
       // Line length in UTF-16 units: close to bytes for logs, and free to compute.
       const size = ev!.line.length;
-      if ((this.lineCap === 0 || b.lines >= 1) && (this.byteCap === 0 || b.bytes >= size)) {
+      if ((lineCap === 0 || b.lines >= 1) && (this.byteCap === 0 || b.bytes >= size)) {
         b.lines -= 1;
         b.bytes -= size;
         return;
@@ -81,7 +100,7 @@ export class RateLimitTransform implements Transform {
       slots[lastDropped] = {
         ts: formatRfc3339Nano(nowNs()),
         stream: last.stream,
-        line: `loggy: ${b.droppedLines} lines (${b.droppedBytes} bytes) dropped from ${who} by rate limit (${this.describe()})`,
+        line: `loggy: ${b.droppedLines} lines (${b.droppedBytes} bytes) dropped from ${who} by rate limit (${this.describe(lineRate)})`,
         flags: EventFlags.RateLimitSummary,
         offset: last.offset,
       };
@@ -93,24 +112,75 @@ export class RateLimitTransform implements Transform {
     return out.length === 0 ? null : new EventBatch(batch.source, out);
   }
 
-  private refill(who: string): Bucket {
+  private refill(who: string, lineRate: number): Bucket {
     const t = this.now();
+    const lineCap = lineRate * (this.cfg.burst / 1000);
     let b = this.buckets.get(who);
     if (!b) {
-      b = { lines: this.lineCap, bytes: this.byteCap, at: t, droppedLines: 0, droppedBytes: 0, lastSummary: -Infinity };
+      b = { lineRate, lineCap, lines: lineCap, bytes: this.byteCap, at: t, droppedLines: 0, droppedBytes: 0, lastSummary: -Infinity };
       this.buckets.set(who, b);
       return b;
     }
+    if (b.lineRate !== lineRate) {
+      // The pod's annotation changed: the new rate applies from now, tokens kept up to the new size.
+      b.lineRate = lineRate;
+      b.lineCap = lineCap;
+      b.lines = Math.min(b.lines, lineCap);
+    }
     const secs = Math.max(0, t - b.at) / 1000;
-    b.lines = Math.min(this.lineCap, b.lines + secs * this.cfg.lines_per_sec);
+    b.lines = Math.min(lineCap, b.lines + secs * lineRate);
     b.bytes = Math.min(this.byteCap, b.bytes + secs * this.cfg.bytes_per_sec);
     b.at = t;
     return b;
   }
 
-  private describe(): string {
+  /** lines_per_sec, or what the container's pod asks for with `loggy.io/rate-limit`. */
+  private lineRateFor(who: string, labels: Labels): number {
+    if (!this.cfg.annotations) return this.cfg.lines_per_sec;
+    if (this.cache === undefined) {
+      // Looked up at the first batch: every transform has started by then.
+      this.cache = findPodCache(this.ctx);
+      if (!this.cache) this.ctx.log.info('no pod cache in this agent (no kube_metadata or kubernetes_pod_files component): loggy.io/rate-limit annotations are not read');
+    }
+    const cache = this.cache;
+    if (!cache) return this.cfg.lines_per_sec;
+    let a = this.annotated.get(who);
+    if (!a || a.generation !== cache.generation) {
+      a = { generation: cache.generation, rate: this.annotatedRate(cache, labels) };
+      if (this.annotated.size > 50_000) this.annotated.clear();
+      this.annotated.set(who, a);
+    }
+    return a.rate ?? this.cfg.lines_per_sec;
+  }
+
+  private annotatedRate(cache: PodCache, labels: Labels): number | null {
+    const pod = podOf(cache, labels);
+    const value = pod ? annotationFor(pod, Annotations.rateLimit, labels.container) : undefined;
+    if (!pod || value === undefined) return null;
+    const rate = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+    const max = this.cfg.max_annotated_lines_per_sec;
+    if (!(rate > 0)) {
+      this.complain(`${pod.uid}|${value}`, { pod: `${pod.namespace}/${pod.name}`, value, problem: 'expected a positive number of lines per second', using: `${this.cfg.lines_per_sec} lines/s` });
+      return null;
+    }
+    if (max > 0 && rate > max) {
+      this.complain(`${pod.uid}|${value}`, { pod: `${pod.namespace}/${pod.name}`, value, problem: `above max_annotated_lines_per_sec`, using: `${max} lines/s` }, 'pod annotation lowered to the ceiling');
+      return max;
+    }
+    return rate;
+  }
+
+  private complain(key: string, detail: Record<string, string>, msg = 'pod annotation ignored'): void {
+    if (this.warned.has(key)) return;
+    if (this.warned.size > 10_000) this.warned.clear();
+    this.warned.add(key);
+    this.ctx.metrics.annotationErrors.inc({ component: this.ctx.name, annotation: Annotations.rateLimit });
+    this.ctx.log.warn({ annotation: Annotations.rateLimit, ...detail }, msg);
+  }
+
+  private describe(lineRate: number): string {
     const parts = [];
-    if (this.cfg.lines_per_sec > 0) parts.push(`${this.cfg.lines_per_sec} lines/s`);
+    if (lineRate > 0) parts.push(`${lineRate} lines/s`);
     if (this.cfg.bytes_per_sec > 0) parts.push(`${this.cfg.bytes_per_sec} bytes/s`);
     return parts.join(', ');
   }
