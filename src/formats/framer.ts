@@ -9,7 +9,7 @@ import { DockerParser, parseOversized } from './docker-json.js';
 import { Multiline } from './multiline.js';
 import { makeEvent, Rec, STR } from './record.js';
 import { StreamState } from './stream-state.js';
-import type { FramerOptions, FramerStats, LogFormat } from './types.js';
+import type { FramerOptions, FramerStats, LogFormat, MultilineOptions } from './types.js';
 
 /** Slack above maxLineBytes for a physical line's framing (ts, stream, JSON keys, escapes). */
 const CAP_SLACK = 64 * 1024;
@@ -37,7 +37,7 @@ export class Framer {
   private readonly dockerParser = new DockerParser();
   private readonly so = new StreamState('stdout');
   private readonly se = new StreamState('stderr');
-  private readonly ml: Multiline | null;
+  private ml: Multiline | null;
   /** File offset just past the input consumed so far. */
   private end = 0;
   /** Clock for multiline groups: Date.now() at push, nowMs at flush. */
@@ -57,6 +57,18 @@ export class Framer {
 
   get format(): LogFormat | null {
     return this.fmt;
+  }
+
+  /**
+   * Another multiline rule from now on (a pod's annotation changed). Groups open under the old
+   * rule are emitted into `out` first: a rule never sees lines grouped by another.
+   */
+  setMultiline(opts: MultilineOptions | null, out: LogEvent[]): void {
+    if (this.ml !== null) {
+      this.ml.emit(this.so, out);
+      this.ml.emit(this.se, out);
+    }
+    this.ml = opts ? new Multiline(opts, this.max, this.stats) : null;
   }
 
   push(chunk: Buffer, offset: number, out: LogEvent[]): void {
@@ -281,6 +293,8 @@ export class Framer {
 /** What a tailer needs of a framer: the container-log Framer, or RawFramer for plain files. */
 export interface LineFramer extends Pick<Framer, 'push' | 'flush' | 'nextFlushDue' | 'resumeOffset' | 'reset' | 'stats' | 'bufferedBytes'> {
   readonly format: LogFormat | 'raw' | null;
+  /** Container logs only: plain files take no multiline rule. */
+  setMultiline?(opts: MultilineOptions | null, out: LogEvent[]): void;
 }
 
 export function createFramer(opts: FramerOptions & { format?: LogFormat | 'auto' }): Framer;

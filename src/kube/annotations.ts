@@ -1,5 +1,6 @@
 import safeRegex from 'safe-regex2';
 import type { Labels } from '../core/event.js';
+import type { MultilineOptions } from '../formats/types.js';
 import type { PodCache } from './pod-cache.js';
 import type { PodMeta } from './pod-meta.js';
 
@@ -45,4 +46,15 @@ export function annotationRegex(source: string, what: string): RegExp | string {
   }
   if (!safeRegex(re)) return `${what}: regex ${JSON.stringify(source)} has nested quantifiers (catastrophic backtracking risk); refused`;
   return re;
+}
+
+/** What `loggy.io/multiline` may say: a preset, `none` (null: no grouping), or a regex for an event's first line. */
+export type MultilineChoice = Pick<MultilineOptions, 'preset' | 'start'> | null;
+
+/** The choice, or an error message. */
+export function multilineFromAnnotation(value: string): MultilineChoice | string {
+  if (value === 'java' || value === 'python' || value === 'go') return { preset: value };
+  if (value === 'none') return null;
+  const re = annotationRegex(value, Annotations.multiline);
+  return typeof re === 'string' ? re : { start: value };
 }

@@ -54,6 +54,7 @@ export class PodCache {
   private wakeSleep: (() => void) | null = null;
   /** Bumped on every change, so consumers can cache what they derive from a pod. */
   generation = 0;
+  private readonly listeners = new Set<(pod: PodMeta) => void>();
 
   constructor(private readonly api: PodApi, private readonly opts: PodCacheOptions, private readonly log: Logger, private readonly metrics: AgentMetrics, private readonly now: () => number = Date.now) {}
 
@@ -103,6 +104,12 @@ export class PodCache {
 
   get size(): number {
     return this.byUid.size;
+  }
+
+  /** Called with a pod each time it is added or changes (annotations on a running pod); returns the unsubscribe. */
+  onChange(listener: (pod: PodMeta) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Every pod known, deleted ones still kept included. */
@@ -195,6 +202,7 @@ export class PodCache {
     this.byName.set(`${meta.namespace}/${meta.name}`, meta.uid);
     if (meta.configHash) this.byHash.set(meta.configHash, meta.uid);
     this.changed();
+    for (const l of this.listeners) l(meta);
     return meta.uid;
   }
 

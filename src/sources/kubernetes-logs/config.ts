@@ -29,6 +29,12 @@ export const kubernetesLogsSchema = z.strictObject({
   /** When the checkpoint file is corrupt: re-read from the beginning (duplicates) or the end (gap). */
   on_corrupt_checkpoint: z.enum(['beginning', 'end']).default('beginning'),
   multiline: multiline.optional(),
+  /**
+   * Honour the `loggy.io/multiline` pod annotation (java, python, go, none, or a first-line regex),
+   * which replaces `multiline` for that pod. Needs the pod cache of a kube_metadata or
+   * kubernetes_pod_files component of the same agent.
+   */
+  annotations: z.boolean().default(true),
   /** fs.watch for fast discovery; off where inotify is unavailable. Polling runs regardless. */
   watch: z.boolean().default(true),
   ...tailingOptions,

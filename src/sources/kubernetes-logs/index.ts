@@ -5,6 +5,9 @@ import { CheckpointStore, fileOfKey, isOrphanKey, orphanKey, type FileCheckpoint
 import type { Source, SourceContext } from '../../core/component.js';
 import type { Labels } from '../../core/event.js';
 import type { FramerOptions } from '../../formats/index.js';
+import { findPodCache } from '../../kube/shared.js';
+import type { PodMeta } from '../../kube/pod-meta.js';
+import { PodMultiline } from './pod-multiline.js';
 import { fingerprint, fingerprintOfLength, type Fingerprint } from '../tail/fingerprint.js';
 import { ReadSlots } from '../tail/read-slots.js';
 import { reportLag } from '../tail/lag.js';
@@ -53,6 +56,10 @@ export class KubernetesLogsSource implements Source {
   private readonly podsDir: string;
   private readonly containersDir: string;
   private readonly framer: FramerOptions;
+  /** Per-pod multiline rules from annotations (null: no pod cache in this agent, or annotations off). */
+  private multiline: PodMultiline | null = null;
+  private readonly multilineKeys = new WeakMap<Tailer, string>();
+  private unsubscribe: (() => void) | null = null;
   private startAtEnd = false;
   private scanning: Promise<void> | null = null;
   private scanDelay: NodeJS.Timeout | null = null;
@@ -113,6 +120,12 @@ export class KubernetesLogsSource implements Source {
   async start(): Promise<void> {
     const outcome = await this.checkpoints.load();
     this.loaded = outcome;
+    const pods = this.cfg.annotations ? findPodCache(this.ctx) : null;
+    if (pods) {
+      const ml = new PodMultiline(pods, this.framer.multiline ?? null, this.ctx);
+      this.multiline = ml;
+      this.unsubscribe = pods.onChange((pod) => this.podChanged(pod, ml));
+    }
     this.startAtEnd = outcome === 'fresh' ? this.cfg.read_from === 'end' : outcome === 'corrupt' ? this.cfg.on_corrupt_checkpoint === 'end' : false;
     // Persist from the start: on a busy node the first scan takes seconds while the files it
     // has opened are already being read and shipped. An agent killed then must still find
@@ -695,9 +708,10 @@ export class KubernetesLogsSource implements Source {
   private startTailer(c: Candidate, key: string, dev: number, ino: number, fh: LogFile, start: StartPosition, fp: Fingerprint | null, fromCopy = false, identity?: { dev: number; ino: number }, born?: number): void {
     const labels: Labels = stripEmpty({ ...c.labels });
     if (fromCopy) this.copiesInMemory++;
+    const rule = this.multiline?.ruleFor(labels);
     const tailer = new Tailer({
       path: c.path, fh, dev, ino, fp, labels, start, key, identity, contentScope: c.scope, born,
-      framer: this.framer, slots: this.slots, pollGate: this.pollGate, checkpoints: this.checkpoints, ctx: this.ctx,
+      framer: rule && rule.key !== '' ? { ...this.framer, multiline: rule.opts } : this.framer, slots: this.slots, pollGate: this.pollGate, checkpoints: this.checkpoints, ctx: this.ctx,
       pollMs: this.cfg.poll_interval, rotateWaitMs: this.cfg.rotate_wait, rotated: c.rotated,
       onClosed: (t) => {
         if (fromCopy) {
@@ -713,6 +727,7 @@ export class KubernetesLogsSource implements Source {
       },
     });
     this.tailers.set(key, tailer);
+    if (rule) this.multilineKeys.set(tailer, rule.key);
     if (!fromCopy) this.byPath.set(c.path, tailer);
     this.ctx.metrics.filesOpened.inc({ component: this.ctx.name });
     this.ctx.metrics.filesOpen.set({ component: this.ctx.name }, this.tailers.size);
@@ -798,7 +813,21 @@ export class KubernetesLogsSource implements Source {
     }
   }
 
+  /** A pod's annotations may have changed: its open files switch multiline rule if theirs did. */
+  private podChanged(pod: PodMeta, ml: PodMultiline): void {
+    for (const t of this.tailers.values()) {
+      const uid = t.labels.pod_uid;
+      if (uid !== pod.uid && (pod.configHash === undefined || uid !== pod.configHash) && (uid !== undefined || t.labels.namespace !== pod.namespace || t.labels.pod !== pod.name)) continue;
+      const rule = ml.ruleFor(t.labels);
+      if (this.multilineKeys.get(t) === rule.key) continue;
+      this.multilineKeys.set(t, rule.key);
+      this.ctx.log.info({ path: t.path, multiline: rule.key || 'source setting' }, 'multiline rule changed by pod annotation');
+      t.setMultiline(rule.opts);
+    }
+  }
+
   async stop(): Promise<void> {
+    this.unsubscribe?.();
     this.stopped = true;
     if (this.scanTimer) clearInterval(this.scanTimer);
     if (this.debounce) clearTimeout(this.debounce);

@@ -5,7 +5,7 @@ import { EventBatch } from '../../core/batch.js';
 import { orphanKey, type CheckpointStore, type FileCheckpoint } from '../../core/checkpoints.js';
 import type { SourceContext } from '../../core/component.js';
 import { makeSource, type EventSource, type Labels, type LogEvent } from '../../core/event.js';
-import { createFramer, type FramerOptions, type LineFramer } from '../../formats/index.js';
+import { createFramer, type FramerOptions, type LineFramer, type MultilineOptions } from '../../formats/index.js';
 import { CONTENT_ID_MAX, contentHashOfHead, FINGERPRINT_MAX, fingerprint, fingerprintOfHead, fingerprintOfLength, firstLineHash, hashOf, type Fingerprint } from './fingerprint.js';
 import type { ReadSlots } from './read-slots.js';
 
@@ -116,6 +116,10 @@ export class Tailer {
     return this.o.path;
   }
 
+  get labels(): Labels {
+    return this.o.labels;
+  }
+
   /**
    * How far the checkpoint is behind what was read: bytes read but not yet acknowledged, and
    * since when the oldest unacknowledged batch waits (null: none waits).
@@ -136,6 +140,14 @@ export class Tailer {
       this.o.ctx.log.error({ path: this.o.path, err: (err as Error).message }, 'tailer failed; closing file');
       return this.close('error');
     });
+  }
+
+  /** A multiline rule to switch to before the next chunk (undefined: none pending). */
+  private multilineChange: MultilineOptions | null | undefined;
+
+  /** Group lines by another rule from the next chunk on (the pod's annotation changed). */
+  setMultiline(opts: MultilineOptions | null): void {
+    this.multilineChange = opts;
   }
 
   /** Something happened to the file (watch event): look now rather than at the next poll. */
@@ -464,6 +476,10 @@ export class Tailer {
         if (this.offset === 0) {
           this.noteFirstChunk(buf.subarray(0, n));
           this.record();
+        }
+        if (this.multilineChange !== undefined) {
+          this.framer.setMultiline?.(this.multilineChange, out);
+          this.multilineChange = undefined;
         }
         this.framer.push(buf.subarray(0, n), this.offset, out);
         this.offset += n;
