@@ -45,9 +45,9 @@ export class AgentMetrics {
   readonly bufferBytes = this.gauge('loggy_buffer_bytes', 'Bytes held in a sink memory buffer', ['component']);
   readonly rateLimited = this.counter('loggy_rate_limited_events_total', 'Events dropped by a rate_limit transform, per container', ['component', 'namespace', 'pod', 'container']);
   readonly kubePods = this.gauge('loggy_kube_pods', 'Pods in the metadata cache (deleted ones kept while their logs are read included)', ['component']);
-  readonly kubeWatchUp = this.gauge('loggy_kube_watch_up', '1 while the pod watch on the Kubernetes API is connected', ['component']);
-  readonly kubeApiErrors = this.counter('loggy_kube_api_errors_total', 'Failed list or watch calls to the Kubernetes API (retried with backoff)', ['component']);
-  readonly kubeRelists = this.counter('loggy_kube_relists_total', 'Full pod lists: the first, and one after every 410 Gone', ['component']);
+  readonly kubeWatchUp = this.gauge('loggy_kube_watch_up', '1 while the watch on the Kubernetes API (pods, namespaces) is connected', ['component', 'resource']);
+  readonly kubeApiErrors = this.counter('loggy_kube_api_errors_total', 'Failed list or watch calls to the Kubernetes API (retried with backoff)', ['component', 'resource']);
+  readonly kubeRelists = this.counter('loggy_kube_relists_total', 'Full lists (pods, namespaces): the first, and one after every 410 Gone', ['component', 'resource']);
   readonly kubeMetadataMissing = this.counter('loggy_kube_metadata_missing_events_total', 'Events passed on with path labels only: their pod was not in the cache', ['component']);
   readonly checkpointLagBytes = this.gauge('loggy_checkpoint_lag_bytes', 'Bytes read from files but not yet acknowledged by every sink (a restart would read them again)', ['component']);
   readonly checkpointLagSeconds = this.gauge('loggy_checkpoint_lag_seconds', 'Age of the oldest batch read but not yet acknowledged (0: none waits)', ['component']);

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
-import { CoreV1Api, KubeConfig, Watch, type V1Pod } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig, Watch, type V1Namespace } from '@kubernetes/client-node';
 import type { PodApi } from './pod-cache.js';
+import type { ListWatchApi } from './reflector.js';
 
 export interface KubeConnection {
   /** A kubeconfig file; without it, the in-cluster service account, else ~/.kube/config. */
@@ -30,30 +31,45 @@ export function loadKubeConfig(c: KubeConnection): KubeConfig {
  */
 export function nodePodApi(kc: KubeConfig, nodeName: string, watchTimeoutSec = 300): PodApi {
   const core = kc.makeApiClient(CoreV1Api);
-  const watcher = new Watch(kc);
   const fieldSelector = `spec.nodeName=${nodeName}`;
   return {
     async list() {
       const list = await core.listPodForAllNamespaces({ fieldSelector });
-      return { pods: list.items as V1Pod[], resourceVersion: list.metadata?.resourceVersion ?? '' };
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
     },
-    watch(resourceVersion, onEvent, signal) {
-      return new Promise<void>((resolve, reject) => {
-        let settled = false;
-        const done = (err?: unknown): void => {
-          if (settled) return;
-          settled = true;
-          // Our own abort (stop, or an ERROR event) ends the watch normally.
-          if (err && !signal.aborted) reject(err instanceof Error ? err : new Error(String(err)));
-          else resolve();
-        };
-        watcher.watch('/api/v1/pods', { fieldSelector, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSec },
-          (type: string, object: unknown) => onEvent(type, object), done)
-          .then((ctrl: AbortController) => {
-            if (signal.aborted) ctrl.abort();
-            else signal.addEventListener('abort', () => ctrl.abort(), { once: true });
-          }, done);
-      });
-    },
+    watch: watcher(kc, '/api/v1/pods', { fieldSelector }, watchTimeoutSec),
   };
+}
+
+/** The cluster's namespaces (for their labels): `GET /api/v1/namespaces`, listed and watched. */
+export function namespaceApi(kc: KubeConfig, watchTimeoutSec = 300): ListWatchApi<V1Namespace> {
+  const core = kc.makeApiClient(CoreV1Api);
+  return {
+    async list() {
+      const list = await core.listNamespace();
+      return { items: list.items, resourceVersion: list.metadata?.resourceVersion ?? '' };
+    },
+    watch: watcher(kc, '/api/v1/namespaces', {}, watchTimeoutSec),
+  };
+}
+
+/** A watch on `path` through client-node's Watch, as ListWatchApi.watch wants it. */
+function watcher(kc: KubeConfig, path: string, query: Record<string, string>, watchTimeoutSec: number): ListWatchApi<unknown>['watch'] {
+  const watch = new Watch(kc);
+  return (resourceVersion, onEvent, signal) => new Promise<void>((resolve, reject) => {
+    let settled = false;
+    const done = (err?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      // Our own abort (stop, or an ERROR event) ends the watch normally.
+      if (err && !signal.aborted) reject(err instanceof Error ? err : new Error(String(err)));
+      else resolve();
+    };
+    watch.watch(path, { ...query, resourceVersion, allowWatchBookmarks: true, timeoutSeconds: watchTimeoutSec },
+      (type: string, object: unknown) => onEvent(type, object), done)
+      .then((ctrl: AbortController) => {
+        if (signal.aborted) ctrl.abort();
+        else signal.addEventListener('abort', () => ctrl.abort(), { once: true });
+      }, done);
+  });
 }
