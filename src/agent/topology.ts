@@ -115,7 +115,10 @@ export class Topology {
 
   async start(): Promise<void> {
     for (const t of this.transforms) await t.start?.();
-    for (const s of this.sources.values()) await s.start();
+    // Together: a source's start includes its first scan, which takes seconds on a busy node.
+    // One after another, a second source (in-pod files, a second log root) would not look at
+    // its files meanwhile, and files rotated and deleted then would be lost without a report.
+    await Promise.all([...this.sources.values()].map((s) => s.start()));
   }
 
   /** Resolves when every source read all its inputs to the end and every sink delivered it. */

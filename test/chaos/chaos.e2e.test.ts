@@ -42,7 +42,7 @@ describe('chaos: exactly once under faults (real processes)', () => {
         // Lines may be missing only where the runtime deleted a file the agent had not finished,
         // and then the agent said which file and from which offset: every run of lost lines
         // must start there (checked against the deleted files themselves). Never silently.
-        expect(r.unreported, `lines lost silently (runs not starting where the agent reported a loss); all missing:\n${r.missing.join('\n')}`).toEqual([]);
+        expect(r.unreported.length, `lines lost silently (runs not starting where the agent reported a loss):\n${r.unreported.slice(0, 50).join('\n')}\nall missing:\n${r.missing.join('\n')}`).toBe(0);
         if (r.lostFilesReported === 0) expect(r.lost, 'lines lost with no file reported').toBe(0);
         expect(r.duplicated, `${r.duplicated} lines duplicated`).toBe(0);
         expect(r.stored).toBeGreaterThan(size.rate * size.writeSec * 0.5);

@@ -290,10 +290,34 @@ export class Tailer {
    * replaced the content meanwhile.
    */
   private noteFirstChunk(chunk: Buffer): void {
+    const known = this.fp;
+    if (known && (chunk.length < known.len || hashOf(chunk.subarray(0, known.len)) !== known.fp)) this.replacedUnread(known);
     // The fingerprint too, for a file empty when opened.
     this.fp ??= fingerprintOfHead(chunk);
     if (this.o.contentScope === undefined || this.contentHash !== null) return;
     this.contentHash = contentHashOfHead(chunk);
+  }
+
+  /**
+   * The content fingerprinted before its first read (at opening, or by a scan asking for it)
+   * was replaced before any of it was read: a copytruncate in between. Its record lives on under
+   * its own name, so its copy is read from the start or its loss reported; what is read now is
+   * the new content, recorded as such. Taking the new bytes for the old content would hide the
+   * old content's loss and name the new one wrongly.
+   */
+  private replacedUnread(old: Fingerprint): void {
+    this.o.ctx.metrics.truncations.inc({ component: this.o.ctx.name });
+    const cp = this.o.checkpoints.get(this.key);
+    const kept = cp && cp.fp === old.fp ? orphanKey(this.key, cp.fp) : null;
+    if (kept) {
+      this.o.checkpoints.set(kept, cp!);
+      this.o.checkpoints.delete(this.key);
+    }
+    this.o.ctx.log.warn({ path: this.o.path, offset: this.offset, kept, readTo: kept ? cp!.offset : null }, 'file content replaced before it was read (copytruncate); reading the new content');
+    this.recorded = false;
+    this.fp = null;
+    this.source = null;
+    this.contentHash = null;
   }
 
   private markCaughtUp(): void {

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EventBatch } from '../../../src/core/batch.js';
@@ -94,5 +94,49 @@ describe('backpressure and acknowledgements', () => {
     h.batches[0].expect(1);
     h.batches[0].ack();
     await waitFor(() => offset() === h.batches[1].events[0].offset, 2000, 'checkpoint over both batches');
+  });
+
+  it('a file whose content is replaced while it waits for room is read as the new content; the old content keeps its own record', async () => {
+    const root = join(tmp.dir, 'ct');
+    append(podLog(root, 'default', 'first', 'app'), cri('fills the pipeline'));
+    const h = harness(root, join(tmp.dir, 'ct-data'));
+    stop = async () => { h.openUp(); await h.source.stop(); await h.source.close(); };
+    await h.source.start();
+    await waitFor(() => h.batches.length === 1, 3000, 'first batch');
+    // Opened (and fingerprinted) while the pipeline is full: its first read waits.
+    const p = podLog(root, 'default', 'waiting', 'app');
+    append(p, cri('old content, never read'));
+    const cpFile = join(tmp.dir, 'ct-data', 'checkpoints', 'node.json');
+    const files = (): Record<string, { fp: string; offset: number }> => {
+      try {
+        return (JSON.parse(readFileSync(cpFile, 'utf8')) as { files: Record<string, { fp: string; offset: number }> }).files;
+      } catch {
+        return {};
+      }
+    };
+    const { ino } = statSync(p);
+    const key = Object.keys(files()).find((k) => k.endsWith(`:${ino}`));
+    await waitFor(() => Object.keys(files()).some((k) => k.endsWith(`:${ino}`)), 3000, 'recorded at opening');
+    const oldFp = Object.entries(files()).find(([k]) => k.endsWith(`:${ino}`))![1].fp;
+    expect(key ?? oldFp).toBeTruthy();
+    // copytruncate before the agent read a byte of it.
+    truncateSync(p, 0);
+    append(p, cri('new content'));
+    h.openUp();
+    await waitFor(() => h.batches.some((b) => b.events.some((e) => e.line === 'new content')), 3000, 'new content read');
+    for (const b of h.batches) b.ack();
+    const byLine = new Map(h.batches.flatMap((b) => b.events.map((e) => [e.line, b.source.id])));
+    expect(byLine.has('old content, never read')).toBe(false);
+    await waitFor(() => Object.keys(files()).some((k) => k.includes(`:${ino}#`)), 3000, 'old content kept under its own name');
+    const entries = Object.entries(files()).filter(([k]) => k.includes(`:${ino}`));
+    const orphan = entries.find(([k]) => k.includes('#'))!;
+    const own = entries.find(([k]) => !k.includes('#'))!;
+    // The old content: its own record from offset 0 (its copy is read from there, or its loss reported).
+    expect(orphan[0].endsWith(`#${oldFp}`)).toBe(true);
+    expect(orphan[1].offset).toBe(0);
+    // The file's own record names the new content, and its source is not the old content's.
+    expect(own[1].fp).not.toBe(oldFp);
+    expect(byLine.get('new content')).not.toContain(oldFp);
+    expect(await h.metrics.total('loggy_file_truncations_total')).toBe(1);
   });
 });
