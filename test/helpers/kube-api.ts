@@ -27,10 +27,11 @@ function testCertificate(): { key: string; cert: string } {
 export class FakeKubeApi {
   private server: Server | null = null;
   private readonly sockets = new Set<{ destroy(): void; on(e: 'close', f: () => void): unknown }>();
-  private readonly watchers = new Set<{ node: string | null; res: ServerResponse; bookmarks: boolean }>();
+  private readonly watchers = new Set<{ resource: Resource; node: string | null; res: ServerResponse; bookmarks: boolean }>();
   private readonly pods = new Map<string, Pod>();
+  private readonly namespaces = new Map<string, Namespace>();
   /** Every change, for watches that resume from an older resourceVersion (as etcd keeps them until compaction). */
-  private readonly history: Array<{ rv: number; type: string; pod: Pod }> = [];
+  private readonly history: Array<{ rv: number; type: string; resource: Resource; obj: Pod | Namespace }> = [];
   private rv = 100;
   /** Watches from a resourceVersion below this get 410 Gone. */
   private compactedBelow = 0;
@@ -86,7 +87,23 @@ export class FakeKubeApi {
     if (!p) return;
     this.pods.delete(uid);
     const gone = { ...p, metadata: { ...p.metadata, resourceVersion: String(++this.rv) } };
-    this.broadcast('DELETED', gone);
+    this.broadcast('DELETED', 'pods', gone);
+  }
+
+  /** A namespace (cluster-scoped: every agent sees all of them). */
+  putNamespace(name: string, labels: Record<string, string>): Namespace {
+    const type = this.namespaces.has(name) ? 'MODIFIED' : 'ADDED';
+    const ns: Namespace = { apiVersion: 'v1', kind: 'Namespace', metadata: { name, uid: `ns-${name}`, labels, resourceVersion: String(++this.rv) }, status: { phase: 'Active' } };
+    this.namespaces.set(name, ns);
+    this.broadcast(type, 'namespaces', ns);
+    return ns;
+  }
+
+  deleteNamespace(name: string): void {
+    const ns = this.namespaces.get(name);
+    if (!ns) return;
+    this.namespaces.delete(name);
+    this.broadcast('DELETED', 'namespaces', { ...ns, metadata: { ...ns.metadata, resourceVersion: String(++this.rv) } });
   }
 
   /** Etcd compaction: watches resuming from before now get 410 Gone. */
@@ -101,7 +118,7 @@ export class FakeKubeApi {
   }
 
   bookmark(): void {
-    for (const w of this.watchers) if (w.bookmarks) w.res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: 'Pod', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) } } })}\n`);
+    for (const w of this.watchers) if (w.bookmarks) w.res.write(`${JSON.stringify({ type: 'BOOKMARK', object: { kind: w.resource === 'pods' ? 'Pod' : 'Namespace', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) } } })}\n`);
   }
 
   get resourceVersion(): number {
@@ -111,28 +128,33 @@ export class FakeKubeApi {
   private put(type: 'ADDED' | 'MODIFIED', pod: Pod): Pod {
     const stored: Pod = { ...pod, metadata: { ...pod.metadata, resourceVersion: String(++this.rv) } };
     this.pods.set(stored.metadata.uid, stored);
-    this.broadcast(type, stored);
+    this.broadcast(type, 'pods', stored);
     return stored;
   }
 
-  private broadcast(type: string, pod: Pod): void {
-    this.history.push({ rv: Number(pod.metadata.resourceVersion), type, pod });
-    for (const w of this.watchers) {
-      if (w.node !== null && pod.spec?.nodeName !== w.node) continue;
-      w.res.write(`${JSON.stringify({ type, object: pod })}\n`);
-    }
+  private broadcast(type: string, resource: Resource, obj: Pod | Namespace): void {
+    this.history.push({ rv: Number(obj.metadata.resourceVersion), type, resource, obj });
+    for (const w of this.watchers) if (matches(w, resource, obj)) w.res.write(`${JSON.stringify({ type, object: obj })}\n`);
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     const url = new URL(req.url ?? '/', 'http://x');
     if (this.down) return this.status(res, 503, 'ServiceUnavailable', 'apiserver is down');
     if (req.headers.authorization !== 'Bearer test-token') return this.status(res, 401, 'Unauthorized', 'Unauthorized');
+    if (url.pathname === '/api/v1/namespaces') {
+      if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') return this.watch(url, 'namespaces', null, res);
+      this.lists++;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
+        kind: 'NamespaceList', apiVersion: 'v1', metadata: { resourceVersion: String(this.rv) }, items: [...this.namespaces.values()],
+      }));
+      return;
+    }
     if (url.pathname !== '/api/v1/pods') return this.status(res, 404, 'NotFound', `the server could not find the requested resource (${url.pathname})`);
     const selector = url.searchParams.get('fieldSelector') ?? '';
     const m = /^spec\.nodeName=(.*)$/.exec(selector);
     if (selector && !m) return this.status(res, 400, 'BadRequest', `unsupported field selector ${selector}`);
     const node = m ? m[1]! : null;
-    if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') return this.watch(url, node, res);
+    if (url.searchParams.get('watch') === 'true' || url.searchParams.get('watch') === '1') return this.watch(url, 'pods', node, res);
     this.lists++;
     const items = [...this.pods.values()].filter((p) => node === null || p.spec?.nodeName === node);
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({
@@ -140,7 +162,7 @@ export class FakeKubeApi {
     }));
   }
 
-  private watch(url: URL, node: string | null, res: ServerResponse): void {
+  private watch(url: URL, resource: Resource, node: string | null, res: ServerResponse): void {
     this.watches++;
     const from = Number(url.searchParams.get('resourceVersion') ?? '0');
     if (from && from < this.compactedBelow) {
@@ -152,11 +174,9 @@ export class FakeKubeApi {
     }
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
     res.flushHeaders();
-    const w = { node, res, bookmarks: url.searchParams.get('allowWatchBookmarks') === 'true' };
+    const w = { resource, node, res, bookmarks: url.searchParams.get('allowWatchBookmarks') === 'true' };
     // Changes after the version asked for come first, as the API server replays them.
-    for (const e of this.history) {
-      if (e.rv > from && (node === null || e.pod.spec?.nodeName === node)) res.write(`${JSON.stringify({ type: e.type, object: e.pod })}\n`);
-    }
+    for (const e of this.history) if (e.rv > from && matches(w, e.resource, e.obj)) res.write(`${JSON.stringify({ type: e.type, object: e.obj })}\n`);
     this.watchers.add(w);
     res.on('close', () => this.watchers.delete(w));
   }
@@ -164,6 +184,20 @@ export class FakeKubeApi {
   private status(res: ServerResponse, code: number, reason: string, message: string): void {
     res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code }));
   }
+}
+
+type Resource = 'pods' | 'namespaces';
+
+function matches(w: { resource: Resource; node: string | null }, resource: Resource, obj: Pod | Namespace): boolean {
+  if (w.resource !== resource) return false;
+  return resource !== 'pods' || w.node === null || (obj as Pod).spec?.nodeName === w.node;
+}
+
+export interface Namespace {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; uid: string; labels: Record<string, string>; resourceVersion: string };
+  status: { phase: string };
 }
 
 export interface Pod {

@@ -136,4 +136,24 @@ describe('kube_metadata transform', () => {
       if (saved !== undefined) process.env.NODE_NAME = saved;
     }
   });
+
+  it('adds the chosen namespace labels, and follows their changes through the watch (410 Gone included)', async () => {
+    api.putNamespace('shop', { team: 'checkout', 'cost-center': 'cc-42', 'kubernetes.io/metadata.name': 'shop' });
+    api.addPod(pod({ name: 'web-5d8f7c9b6f-n1', uid: 'uid-ns' }));
+    const file = podLog(fx.root, 'shop', 'web-5d8f7c9b6f-n1', 'app', 0, 'uid-ns');
+    append(file, cri('first'));
+    fx.agent = await start({ namespace_labels: ['team', 'cost-*'] });
+    await waitFor(() => byLine().has('first'), 5000, 'line');
+    expect(byLine().get('first')).toMatchObject({ namespace_label_team: 'checkout', namespace_label_cost_center: 'cc-42' });
+    expect(byLine().get('first')!.namespace_label_kubernetes_io_metadata_name).toBeUndefined();
+    // History compacted while the watch is down: the namespaces are listed again.
+    api.compact();
+    api.dropWatches();
+    api.putNamespace('shop', { team: 'payments', 'cost-center': 'cc-42' });
+    await waitFor(async () => (await fx.agent!.metrics.total('loggy_kube_relists_total')) >= 3, 5000, 'namespaces and pods listed again');
+    await new Promise((r) => setTimeout(r, 200));
+    append(file, cri('second'));
+    await waitFor(() => byLine().has('second'), 5000, 'second line');
+    expect(byLine().get('second')).toMatchObject({ namespace_label_team: 'payments' });
+  });
 });

@@ -8,6 +8,7 @@ import { nodeName, usePodCache } from '../../kube/shared.js';
 import { Annotations, podOf } from '../../kube/annotations.js';
 import { parseLabelSelector, type LabelSelector } from '../../kube/selector.js';
 import type { PodMeta } from '../../kube/pod-meta.js';
+import { NamespaceCache } from '../../kube/namespace-cache.js';
 
 const selector = z.string().superRefine((v, ctx) => {
   try {
@@ -31,6 +32,11 @@ export const kubeMetadataTransformSchema = z.strictObject({
   pod_labels: z.array(z.string().min(1)).default(['*']),
   /** Pod annotations to add (globs on the key), as `annotation_<key>`. None by default: they are often large. */
   pod_annotations: z.array(z.string().min(1)).default([]),
+  /**
+   * Namespace labels to add (globs on the key), as `namespace_label_<key>`. None by default: it
+   * means a second watch, on namespaces (the ClusterRole allows it).
+   */
+  namespace_labels: z.array(z.string().min(1)).default([]),
   /** Add the node name, the owning workload, the container image and the pod IP. */
   node: z.boolean().default(true),
   workload: z.boolean().default(true),
@@ -61,7 +67,9 @@ export type KubeMetadataTransformConfig = z.infer<typeof kubeMetadataTransformSc
 export class KubeMetadataTransform implements Transform {
   private cache: PodCache | null = null;
   private readonly node: string;
-  private readonly enriched = new Map<string, { generation: number; source: EventSource | null }>();
+  private readonly enriched = new Map<string, { generation: number; nsGeneration: number; source: EventSource | null }>();
+  private namespaces: NamespaceCache | null = null;
+  private readonly namespaceLabelMatch: (k: string) => boolean;
   private readonly include: LabelSelector | null;
   private readonly exclude: LabelSelector | null;
   private readonly labelMatch: (k: string) => boolean;
@@ -74,6 +82,7 @@ export class KubeMetadataTransform implements Transform {
     this.exclude = cfg.exclude_pods !== undefined ? parseLabelSelector(cfg.exclude_pods) : null;
     this.labelMatch = keyMatcher(cfg.pod_labels);
     this.annotationMatch = keyMatcher(cfg.pod_annotations);
+    this.namespaceLabelMatch = keyMatcher(cfg.namespace_labels);
     this.node = api ? (cfg.node_name ?? '') : nodeName('kube_metadata', cfg.node_name);
   }
 
@@ -84,9 +93,19 @@ export class KubeMetadataTransform implements Transform {
     if (!use.synced) {
       this.ctx.log.warn({ waitedMs: this.cfg.sync_timeout }, 'no pod list from the Kubernetes API yet; tailing starts with path labels, metadata follows when the API answers');
     }
+    if (this.cfg.namespace_labels.length > 0) {
+      const k = await import('../../kube/api.js');
+      this.namespaces = new NamespaceCache(k.namespaceApi(k.loadKubeConfig({ kubeconfig: this.cfg.kubeconfig })), { component: this.ctx.name }, this.ctx.log, this.ctx.metrics);
+      this.namespaces.start();
+      // The pod list's wait already covered most of sync_timeout when the API is down.
+      if (!(await this.namespaces.synced(use.synced ? this.cfg.sync_timeout : 0))) {
+        this.ctx.log.warn('no namespace list from the Kubernetes API yet; namespace labels follow when the API answers');
+      }
+    }
   }
 
   async stop(): Promise<void> {
+    await this.namespaces?.stop();
     await this.release?.();
   }
 
@@ -101,8 +120,9 @@ export class KubeMetadataTransform implements Transform {
       return batch;
     }
     let e = this.enriched.get(src.id);
-    if (!e || e.generation !== cache.generation) {
-      e = { generation: cache.generation, source: this.wanted(pod, l.container) ? makeSource(src.id, src.component, this.labelsFor(l, pod)) : null };
+    const nsGeneration = this.namespaces?.generation ?? 0;
+    if (!e || e.generation !== cache.generation || e.nsGeneration !== nsGeneration) {
+      e = { generation: cache.generation, nsGeneration, source: this.wanted(pod, l.container) ? makeSource(src.id, src.component, this.labelsFor(l, pod)) : null };
       if (this.enriched.size > 50_000) this.enriched.clear(); // files come and go; rebuilt on demand
       this.enriched.set(src.id, e);
     }
@@ -130,6 +150,8 @@ export class KubeMetadataTransform implements Transform {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(pod.labels)) if (this.labelMatch(k)) out[`label_${safeName(k)}`] = v;
     for (const [k, v] of Object.entries(pod.annotations)) if (this.annotationMatch(k)) out[`annotation_${safeName(k)}`] = v;
+    const nsLabels = this.namespaces?.labels(pod.namespace);
+    if (nsLabels) for (const [k, v] of Object.entries(nsLabels)) if (this.namespaceLabelMatch(k)) out[`namespace_label_${safeName(k)}`] = v;
     if (this.cfg.node && pod.node) out.node = pod.node;
     if (this.cfg.workload && pod.workloadKind && pod.workload) {
       out.workload_kind = pod.workloadKind;
