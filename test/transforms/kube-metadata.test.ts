@@ -96,23 +96,26 @@ describe('kube_metadata transform', () => {
     api.addPod(pod({ name: 'db-0', uid: 'u-db', labels: { app: 'db', tier: 'data' }, owner: { kind: 'StatefulSet', name: 'db' } }));
     api.addPod(pod({ name: 'api-5d8f7c9b6f-b', uid: 'u-api', labels: { app: 'api', tier: 'backend' }, annotations: { 'loggy.io/exclude': 'istio-proxy' },
       containers: { app: 'api:1', 'istio-proxy': 'envoy:1' } }));
+    api.addPod(pod({ name: 'cache-5d8f7c9b6f-c', uid: 'u-cache', annotations: { 'loggy.io/exclude.exporter': 'true' }, containers: { app: 'redis:7', exporter: 'exporter:1' } }));
     const web = podLog(fx.root, 'shop', 'web-5d8f7c9b6f-a', 'app', 0, 'u-web');
     append(web, cri('web 1'));
     append(podLog(fx.root, 'shop', 'db-0', 'app', 0, 'u-db'), cri('db 1'));
     append(podLog(fx.root, 'shop', 'api-5d8f7c9b6f-b', 'app', 0, 'u-api'), cri('api app 1'));
     append(podLog(fx.root, 'shop', 'api-5d8f7c9b6f-b', 'istio-proxy', 0, 'u-api'), cri('api proxy 1'));
     append(podLog(fx.root, 'shop', 'unknown-pod', 'app', 0, 'u-unknown'), cri('unknown 1'));
+    append(podLog(fx.root, 'shop', 'cache-5d8f7c9b6f-c', 'app', 0, 'u-cache'), cri('cache app 1'));
+    append(podLog(fx.root, 'shop', 'cache-5d8f7c9b6f-c', 'exporter', 0, 'u-cache'), cri('cache exporter 1'));
     fx.agent = await start({ exclude_pods: 'tier=data' });
-    await waitFor(() => byLine().has('api app 1') && byLine().has('web 1') && byLine().has('unknown 1'), 5000, 'kept lines');
+    await waitFor(() => byLine().has('api app 1') && byLine().has('web 1') && byLine().has('unknown 1') && byLine().has('cache app 1'), 5000, 'kept lines');
     await new Promise((r) => setTimeout(r, 300));
-    expect([...byLine().keys()].sort()).toEqual(['api app 1', 'unknown 1', 'web 1']);
+    expect([...byLine().keys()].sort()).toEqual(['api app 1', 'cache app 1', 'unknown 1', 'web 1']);
     // The application's team turns its own logs off: no agent restart, no config change.
     api.updatePod(pod({ name: 'web-5d8f7c9b6f-a', uid: 'u-web', labels: { app: 'web', tier: 'frontend' }, annotations: { 'loggy.io/exclude': 'true' } }));
     await new Promise((r) => setTimeout(r, 300));
     append(web, cri('web 2'));
     await new Promise((r) => setTimeout(r, 800));
     expect(byLine().has('web 2')).toBe(false);
-    expect(await fx.agent.metrics.total('loggy_transform_dropped_total')).toBe(3);
+    expect(await fx.agent.metrics.total('loggy_transform_dropped_total')).toBe(4);
   });
 
   it('refuses a bad selector in the config, saying what is wrong', () => {

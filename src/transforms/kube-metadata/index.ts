@@ -5,7 +5,7 @@ import { makeSource, type EventSource } from '../../core/event.js';
 import { duration } from '../../config/schema-helpers.js';
 import type { PodCache, PodApi } from '../../kube/pod-cache.js';
 import { nodeName, usePodCache } from '../../kube/shared.js';
-import { Annotations, podOf } from '../../kube/annotations.js';
+import { Annotations, annotationFor, podOf } from '../../kube/annotations.js';
 import { parseLabelSelector, type LabelSelector } from '../../kube/selector.js';
 import type { PodMeta } from '../../kube/pod-meta.js';
 import { NamespaceCache } from '../../kube/namespace-cache.js';
@@ -140,7 +140,9 @@ export class KubeMetadataTransform implements Transform {
   private wanted(pod: PodMeta, container: string | undefined): boolean {
     if (this.include && !this.include(pod.labels)) return false;
     if (this.exclude && this.exclude(pod.labels)) return false;
-    const ann = this.cfg.exclude_annotation ? pod.annotations[EXCLUDE_ANNOTATION]?.trim() : undefined;
+    if (!this.cfg.exclude_annotation) return true;
+    // `loggy.io/exclude.<container>: "true"`, or the pod-wide one: "true" or container names.
+    const ann = annotationFor(pod, Annotations.exclude, container);
     if (ann === 'true') return false;
     if (ann && container && ann.split(',').map((c) => c.trim()).includes(container)) return false;
     return true;
