@@ -159,4 +159,29 @@ describe('kube_metadata transform', () => {
     await waitFor(() => byLine().has('second'), 5000, 'second line');
     expect(byLine().get('second')).toMatchObject({ namespace_label_team: 'payments' });
   });
+
+  it('keeps or drops pods by their namespace\'s labels, and follows a namespace relabelled', async () => {
+    api.putNamespace('shop', { team: 'checkout' });
+    api.putNamespace('lab', { team: 'research', logging: 'off' });
+    api.addPod(pod({ name: 'web-5d8f7c9b6f-s', uid: 'uid-s', namespace: 'shop' }));
+    api.addPod(pod({ name: 'nb-5d8f7c9b6f-l', uid: 'uid-l', namespace: 'lab' }));
+    const shop = podLog(fx.root, 'shop', 'web-5d8f7c9b6f-s', 'app', 0, 'uid-s');
+    append(shop, cri('shop 1'));
+    append(podLog(fx.root, 'lab', 'nb-5d8f7c9b6f-l', 'app', 0, 'uid-l'), cri('lab 1'));
+    fx.agent = await start({ exclude_namespaces: 'logging=off' });
+    await waitFor(() => byLine().has('shop 1'), 5000, 'shop line');
+    await new Promise((r) => setTimeout(r, 300));
+    expect([...byLine().keys()]).toEqual(['shop 1']);
+    api.putNamespace('shop', { team: 'checkout', logging: 'off' });
+    await new Promise((r) => setTimeout(r, 300));
+    append(shop, cri('shop 2'));
+    await new Promise((r) => setTimeout(r, 800));
+    expect(byLine().has('shop 2')).toBe(false);
+    expect(await fx.agent.metrics.total('loggy_transform_dropped_total')).toBe(2);
+  });
+
+  it('refuses a bad namespace selector, saying what is wrong', () => {
+    const r = kubeMetadataTransformSchema.safeParse({ type: 'kube_metadata', inputs: ['x'], include_namespaces: 'team in (a' });
+    expect(r.success).toBe(false);
+  });
 });

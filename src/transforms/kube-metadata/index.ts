@@ -46,6 +46,10 @@ export const kubeMetadataTransformSchema = z.strictObject({
   include_pods: selector.optional(),
   /** Drop lines of pods whose labels match this selector. */
   exclude_pods: selector.optional(),
+  /** Keep only lines of pods in namespaces whose labels match this selector (`team=payments`). */
+  include_namespaces: selector.optional(),
+  /** Drop lines of pods in namespaces whose labels match this selector (`logging=off`). */
+  exclude_namespaces: selector.optional(),
   /** Honour the `loggy.io/exclude` pod annotation ("true": the whole pod; else a list of container names). */
   exclude_annotation: z.boolean().default(true),
   /** Deleted pods' metadata is kept this long after deletion, and while their logs are still read. */
@@ -72,6 +76,8 @@ export class KubeMetadataTransform implements Transform {
   private readonly namespaceLabelMatch: (k: string) => boolean;
   private readonly include: LabelSelector | null;
   private readonly exclude: LabelSelector | null;
+  private readonly includeNs: LabelSelector | null;
+  private readonly excludeNs: LabelSelector | null;
   private readonly labelMatch: (k: string) => boolean;
   private readonly annotationMatch: (k: string) => boolean;
 
@@ -80,6 +86,8 @@ export class KubeMetadataTransform implements Transform {
   constructor(private readonly cfg: KubeMetadataTransformConfig, private readonly ctx: ComponentContext, private readonly api?: PodApi) {
     this.include = cfg.include_pods !== undefined ? parseLabelSelector(cfg.include_pods) : null;
     this.exclude = cfg.exclude_pods !== undefined ? parseLabelSelector(cfg.exclude_pods) : null;
+    this.includeNs = cfg.include_namespaces !== undefined ? parseLabelSelector(cfg.include_namespaces) : null;
+    this.excludeNs = cfg.exclude_namespaces !== undefined ? parseLabelSelector(cfg.exclude_namespaces) : null;
     this.labelMatch = keyMatcher(cfg.pod_labels);
     this.annotationMatch = keyMatcher(cfg.pod_annotations);
     this.namespaceLabelMatch = keyMatcher(cfg.namespace_labels);
@@ -93,7 +101,7 @@ export class KubeMetadataTransform implements Transform {
     if (!use.synced) {
       this.ctx.log.warn({ waitedMs: this.cfg.sync_timeout }, 'no pod list from the Kubernetes API yet; tailing starts with path labels, metadata follows when the API answers');
     }
-    if (this.cfg.namespace_labels.length > 0) {
+    if (this.cfg.namespace_labels.length > 0 || this.includeNs || this.excludeNs) {
       const k = await import('../../kube/api.js');
       this.namespaces = new NamespaceCache(k.namespaceApi(k.loadKubeConfig({ kubeconfig: this.cfg.kubeconfig })), { component: this.ctx.name }, this.ctx.log, this.ctx.metrics);
       this.namespaces.start();
@@ -140,6 +148,10 @@ export class KubeMetadataTransform implements Transform {
   private wanted(pod: PodMeta, container: string | undefined): boolean {
     if (this.include && !this.include(pod.labels)) return false;
     if (this.exclude && this.exclude(pod.labels)) return false;
+    const nsLabels = this.includeNs || this.excludeNs ? this.namespaces?.labels(pod.namespace) : undefined;
+    // A namespace not (yet) known is not judged, like a pod not in the cache.
+    if (nsLabels && this.includeNs && !this.includeNs(nsLabels)) return false;
+    if (nsLabels && this.excludeNs && this.excludeNs(nsLabels)) return false;
     if (!this.cfg.exclude_annotation) return true;
     // `loggy.io/exclude.<container>: "true"`, or the pod-wide one: "true" or container names.
     const ann = annotationFor(pod, Annotations.exclude, container);
