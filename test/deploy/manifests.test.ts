@@ -6,6 +6,8 @@ import { agentConfigSchema } from '../../src/agent/config.js';
 import { parseConfig } from '../../src/config/index.js';
 import { serverConfigSchema } from '../../src/server/config.js';
 import { repoRoot } from '../helpers/proc.js';
+import { multilineFromAnnotation } from '../../src/kube/annotations.js';
+import { parseParserSpec } from '../../src/transforms/parse/parsers.js';
 
 /**
  * The manifests in deploy/kubernetes, validated against the Kubernetes API's own schemas (the
@@ -101,7 +103,28 @@ describe('deploy/kubernetes manifests', () => {
     const env = { NODE_NAME: 'node-1', LOGGY_TOKEN: 'agent-token-0123456789', LOGGY_AGENT_TOKEN: 'agent-token-0123456789', LOGGY_READ_TOKEN: 'read-token-0123456789' };
     const agent = parseConfig(find('ConfigMap', 'loggy-agent').data['agent.yaml'], 'agent-configmap.yaml', agentConfigSchema, { env });
     expect(Object.keys(agent.sinks)).toEqual(['store']);
+    // Pod annotations (parser, rate limit, multiline) work out of the box: their readers are wired.
+    expect(Object.values(agent.transforms).map((t) => t.type)).toEqual(['kube_metadata', 'rate_limit', 'parse']);
+    expect(agent.sinks.store!.inputs).toEqual(['fields']);
     const server = parseConfig(find('ConfigMap', 'loggy-server').data['server.yaml'], 'server.yaml', serverConfigSchema, { env });
     expect(server.auth.enabled).toBe(true);
+  });
+
+  it('gives example pods annotations the shipped agent configuration can honour', () => {
+    const env = { NODE_NAME: 'node-1', LOGGY_TOKEN: 'agent-token-0123456789' };
+    const agent = parseConfig(find('ConfigMap', 'loggy-agent').data['agent.yaml'], 'agent-configmap.yaml', agentConfigSchema, { env });
+    const parse = Object.values(agent.transforms).find((t) => t.type === 'parse') as { patterns: Record<string, string> };
+    const annotations = all.filter(({ o }) => o.kind === 'Pod').flatMap(({ o }) => Object.entries((o.metadata as { annotations?: Record<string, string> }).annotations ?? {}));
+    const used = annotations.filter(([k]) => k.startsWith('loggy.io/'));
+    expect(used.length).toBeGreaterThan(3);
+    for (const [k, v] of used) {
+      if (k.startsWith('loggy.io/parser')) {
+        const spec = parseParserSpec(v);
+        expect(typeof spec, `${k}: ${v}`).not.toBe('string');
+        if (typeof spec !== 'string' && spec.kind === 'regex') expect(Object.keys(parse.patterns)).toContain(spec.name);
+      }
+      if (k.startsWith('loggy.io/multiline')) expect(typeof multilineFromAnnotation(v), `${k}: ${v}`).not.toBe('string');
+      if (k.startsWith('loggy.io/rate-limit')) expect(Number(v)).toBeGreaterThan(0);
+    }
   });
 });
