@@ -70,7 +70,7 @@ export class LineCarry {
     let size = buf === null ? 512 : buf.length * 2;
     if (size < n) size = n;
     if (size > this.cap) size = this.cap;
-    // Kept for the file's life: not from Buffer's pool, where a small slice pins a whole slab.
+    // Not from Buffer's pool, where a small slice would pin a whole slab for as long as it lives.
     const next = Buffer.allocUnsafeSlow(size);
     if (buf !== null && this.len > 0) buf.copy(next, 0, 0, this.len);
     this.buf = next;
@@ -96,7 +96,9 @@ export class LineCarry {
     this.len = 0;
     this.overflow = false;
     this.tailLen = 0;
-    // Small, for the same reason as StreamState's accumulator (many files held open).
-    if (this.buf !== null && this.buf.length > 4 * 1024) this.buf = null;
+    // Released, for the same reason as StreamState's accumulator (thousands of files held open
+    // through an outage); the next carry allocates anew, once per chunk at most.
+    this.buf = null;
+    this.tail = null;
   }
 }

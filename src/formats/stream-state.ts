@@ -2,14 +2,6 @@ import type { Stream } from '../core/event.js';
 import { cutUtf8, utf8 } from './bytes.js';
 
 /**
- * Accumulators shrink back after a line longer than this. Kept small: an agent holds
- * thousands of files open through an outage, and 64 KiB kept per file after one long P chain
- * was 42 MiB of its memory (heap snapshot, 1,186 held files). A long line costs one
- * allocation, next to copying its bytes.
- */
-const KEEP_BYTES = 4 * 1024;
-
-/**
  * Per-stream state: the logical line being reassembled from CRI P records / Docker
  * partials, and the multiline group being collected. Kept per stream so interleaved
  * stdout/stderr records never mix.
@@ -61,7 +53,7 @@ export class StreamState {
     let size = acc === null ? 1024 : acc.length * 2;
     if (size < n) size = n;
     if (size > cap) size = cap;
-    // Kept for the file's life: not from Buffer's pool, where a small slice pins a whole slab.
+    // Not from Buffer's pool, where a small slice would pin a whole slab for as long as it lives.
     const next = Buffer.allocUnsafeSlow(size);
     if (acc !== null && this.accLen > 0) acc.copy(next, 0, 0, this.accLen);
     this.acc = next;
@@ -110,7 +102,10 @@ export class StreamState {
     this.open = false;
     this.accLen = 0;
     this.dropped = false;
-    if (acc !== null && acc.length > KEEP_BYTES) this.acc = null;
+    // Released, not kept for the next chain: a node holds thousands of files open through an
+    // outage, and a kept buffer per stream was most of the agent's external memory then. A
+    // chain is a long line; one allocation for it is nothing next to its bytes.
+    this.acc = null;
     return { line, truncated };
   }
 

@@ -513,7 +513,12 @@ export class KubernetesLogsSource implements Source {
       if (oldest === undefined || this.gapReported.has(scope)) continue;
       // The scan listed the directory before it looked at each file: a rotation in between
       // (renamed, or compressed) hides a known file from it. Look at the directory again.
-      if (await this.stillOnDisk(scope, files, oldest.path)) continue;
+      // While running, files opened since the scan began count too: the directory watch has
+      // the container rescanned at each rotation, so a container whose files all turned over
+      // during one slow full scan (thousands of files held through an outage) was followed,
+      // not lost sight of. After a restart only what was known before counts.
+      const since = this.initialScanDone && this.watcher.active ? (this.knownByScope().get(scope) ?? []) : [];
+      if (await this.stillOnDisk(scope, since.length ? [...files, ...since] : files, oldest.path)) continue;
       if (this.stopped) return;
       this.gapReported.add(scope);
       this.ctx.metrics.rotationGaps.inc({ component: this.ctx.name });
