@@ -1,4 +1,5 @@
 import safeRegex from 'safe-regex2';
+import type { ComponentContext } from '../core/component.js';
 import type { Labels } from '../core/event.js';
 import type { MultilineOptions } from '../formats/types.js';
 import type { PodCache } from './pod-cache.js';
@@ -57,4 +58,23 @@ export function multilineFromAnnotation(value: string): MultilineChoice | string
   if (value === 'none') return null;
   const re = annotationRegex(value, Annotations.multiline);
   return typeof re === 'string' ? re : { start: value };
+}
+
+/**
+ * Says once per pod and value that an annotation was not used as written, and counts it: the
+ * choice is re-made whenever any pod changes, so without this one bad pod would flood the log.
+ */
+export class AnnotationWarnings {
+  private readonly said = new Set<string>();
+
+  constructor(private readonly ctx: ComponentContext, private readonly annotation: string) {}
+
+  warn(pod: PodMeta, value: string, detail: Record<string, string>, msg = 'pod annotation ignored'): void {
+    const key = `${pod.uid}|${value}`;
+    if (this.said.has(key)) return;
+    if (this.said.size > 10_000) this.said.clear();
+    this.said.add(key);
+    this.ctx.metrics.annotationErrors.inc({ component: this.ctx.name, annotation: this.annotation });
+    this.ctx.log.warn({ pod: `${pod.namespace}/${pod.name}`, annotation: this.annotation, value, ...detail }, msg);
+  }
 }

@@ -1,7 +1,7 @@
 import type { ComponentContext } from '../../core/component.js';
 import type { Labels } from '../../core/event.js';
 import type { MultilineOptions } from '../../formats/index.js';
-import { Annotations, annotationFor, multilineFromAnnotation, podOf } from '../../kube/annotations.js';
+import { AnnotationWarnings, Annotations, annotationFor, multilineFromAnnotation, podOf } from '../../kube/annotations.js';
 import type { PodCache } from '../../kube/pod-cache.js';
 
 /** A file's multiline rule, and the annotation value it came from ('' for the source's own setting). */
@@ -18,9 +18,11 @@ export interface MultilineRule {
  * An annotation the agent cannot use is logged once per pod and value, counted, and ignored.
  */
 export class PodMultiline {
-  private readonly warned = new Set<string>();
+  private readonly warnings: AnnotationWarnings;
 
-  constructor(private readonly pods: PodCache, private readonly base: MultilineOptions | null, private readonly ctx: ComponentContext) {}
+  constructor(private readonly pods: PodCache, private readonly base: MultilineOptions | null, ctx: ComponentContext) {
+    this.warnings = new AnnotationWarnings(ctx, Annotations.multiline);
+  }
 
   ruleFor(labels: Labels): MultilineRule {
     const fallback = { key: '', opts: this.base };
@@ -29,13 +31,7 @@ export class PodMultiline {
     if (!pod || value === undefined) return fallback;
     const choice = multilineFromAnnotation(value);
     if (typeof choice === 'string') {
-      const key = `${pod.uid}|${value}`;
-      if (!this.warned.has(key)) {
-        if (this.warned.size > 10_000) this.warned.clear();
-        this.warned.add(key);
-        this.ctx.metrics.annotationErrors.inc({ component: this.ctx.name, annotation: Annotations.multiline });
-        this.ctx.log.warn({ pod: `${pod.namespace}/${pod.name}`, annotation: Annotations.multiline, value, problem: choice }, 'pod annotation ignored');
-      }
+      this.warnings.warn(pod, value, { problem: choice });
       return fallback;
     }
     if (choice === null) return { key: value, opts: null };

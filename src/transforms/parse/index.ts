@@ -3,7 +3,7 @@ import { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Transform } from '../../core/component.js';
 import { EventFlags, type LogEvent } from '../../core/event.js';
 import { regexString } from '../../config/schema-helpers.js';
-import { Annotations, annotationFor, podOf } from '../../kube/annotations.js';
+import { AnnotationWarnings, Annotations, annotationFor, podOf } from '../../kube/annotations.js';
 import type { PodCache } from '../../kube/pod-cache.js';
 import { findPodCache } from '../../kube/shared.js';
 import { LabelsBuilder } from '../../logql/labels.js';
@@ -59,12 +59,14 @@ export class ParseTransform implements Transform {
   private cache: PodCache | null | undefined;
   private readonly b = new LabelsBuilder();
   private readonly keep: (name: string) => boolean;
-  private readonly warned = new Set<string>();
 
   constructor(private readonly cfg: ParseTransformConfig, private readonly ctx: ComponentContext) {
     this.fallback = parseParserSpec(cfg.format) as ParserSpec; // validated by the schema
     this.keep = keyMatcher(cfg.fields);
+    this.warnings = new AnnotationWarnings(ctx, Annotations.parser);
   }
+
+  private readonly warnings: AnnotationWarnings;
 
   process(batch: EventBatch): EventBatch | null {
     const spec = this.specFor(batch);
@@ -118,20 +120,11 @@ export class ParseTransform implements Transform {
       const s = parseParserSpec(value);
       const problem = typeof s === 'string' ? s : s.kind === 'regex' && !Object.hasOwn(this.cfg.patterns, s.name) ? `regex:${s.name} names no pattern in the agent's parse transform (known: ${Object.keys(this.cfg.patterns).join(', ') || 'none'})` : null;
       if (problem === null) spec = s as ParserSpec;
-      else this.complain(`${pod.uid}|${value}`, { pod: `${pod.namespace}/${pod.name}`, annotation: Annotations.parser, value, problem, using: specName(this.fallback) });
+      else this.warnings.warn(pod, value, { problem, using: specName(this.fallback) });
     }
     if (this.chosen.size > 50_000) this.chosen.clear(); // files come and go; rebuilt on demand
     this.chosen.set(src.id, { generation: cache.generation, spec });
     return spec;
-  }
-
-  private complain(key: string, detail: Record<string, string>): void {
-    // Once per pod and value: the choice is re-made whenever any pod changes.
-    if (this.warned.has(key)) return;
-    if (this.warned.size > 10_000) this.warned.clear();
-    this.warned.add(key);
-    this.ctx.metrics.annotationErrors.inc({ component: this.ctx.name, annotation: Annotations.parser });
-    this.ctx.log.warn(detail, 'pod annotation ignored');
   }
 
   private parserFor(spec: ParserSpec): LineParser {

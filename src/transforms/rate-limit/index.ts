@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Transform } from '../../core/component.js';
 import { EventFlags, type Labels, type LogEvent } from '../../core/event.js';
-import { Annotations, annotationFor, podOf } from '../../kube/annotations.js';
+import { AnnotationWarnings, Annotations, annotationFor, podOf } from '../../kube/annotations.js';
 import type { PodCache } from '../../kube/pod-cache.js';
 import { findPodCache } from '../../kube/shared.js';
 import { formatRfc3339Nano, nowNs } from '../../core/time.js';
@@ -58,10 +58,11 @@ export class RateLimitTransform implements Transform {
   private cache: PodCache | null | undefined;
   /** Per container: the line rate its pod's annotation asks for (or null), until the pod cache changes. */
   private readonly annotated = new Map<string, { generation: number; rate: number | null }>();
-  private readonly warned = new Set<string>();
+  private readonly warnings: AnnotationWarnings;
 
   constructor(private readonly cfg: RateLimitTransformConfig, private readonly ctx: ComponentContext, private readonly now: () => number = Date.now) {
     this.byteCap = cfg.bytes_per_sec * (cfg.burst / 1000);
+    this.warnings = new AnnotationWarnings(ctx, Annotations.rateLimit);
   }
 
   process(batch: EventBatch): EventBatch | null {
@@ -160,22 +161,14 @@ export class RateLimitTransform implements Transform {
     const rate = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
     const max = this.cfg.max_annotated_lines_per_sec;
     if (!(rate > 0)) {
-      this.complain(`${pod.uid}|${value}`, { pod: `${pod.namespace}/${pod.name}`, value, problem: 'expected a positive number of lines per second', using: `${this.cfg.lines_per_sec} lines/s` });
+      this.warnings.warn(pod, value, { problem: 'expected a positive number of lines per second', using: `${this.cfg.lines_per_sec} lines/s` });
       return null;
     }
     if (max > 0 && rate > max) {
-      this.complain(`${pod.uid}|${value}`, { pod: `${pod.namespace}/${pod.name}`, value, problem: `above max_annotated_lines_per_sec`, using: `${max} lines/s` }, 'pod annotation lowered to the ceiling');
+      this.warnings.warn(pod, value, { problem: 'above max_annotated_lines_per_sec', using: `${max} lines/s` }, 'pod annotation lowered to the ceiling');
       return max;
     }
     return rate;
-  }
-
-  private complain(key: string, detail: Record<string, string>, msg = 'pod annotation ignored'): void {
-    if (this.warned.has(key)) return;
-    if (this.warned.size > 10_000) this.warned.clear();
-    this.warned.add(key);
-    this.ctx.metrics.annotationErrors.inc({ component: this.ctx.name, annotation: Annotations.rateLimit });
-    this.ctx.log.warn({ annotation: Annotations.rateLimit, ...detail }, msg);
   }
 
   private describe(lineRate: number): string {
