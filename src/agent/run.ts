@@ -22,11 +22,13 @@ export interface RunOptions {
   metrics?: AgentMetrics;
   /** Serve metrics_address (default); off when the caller serves it across reloads. */
   serveMetrics?: boolean;
+  /** Warn when the V8 heap is bounded by the machine (default); off when the agent shares a process (the demo). */
+  checkHeap?: boolean;
 }
 
 export async function startAgent(config: AgentConfig, opts: RunOptions = {}): Promise<RunningAgent> {
   const log = opts.log ?? createLogger(config.log_level);
-  checkHeapLimit(config, log);
+  if (opts.checkHeap !== false) checkHeapLimit(config, log);
   const metrics = opts.metrics ?? new AgentMetrics();
   const topology = new Topology(config, { log, metrics, exitWhenDrained: opts.exitWhenDrained });
   await topology.build();

@@ -59,7 +59,8 @@ export class SimKubeApi {
     writeFileSync(file, [
       'apiVersion: v1', 'kind: Config', 'current-context: test',
       'clusters:', `- name: test`, '  cluster:', `    server: ${this.url}`,
-      ...(this.opts.tls ? [`    certificate-authority-data: ${Buffer.from(this.opts.tls.cert).toString('base64')}`] : []),
+      // Plain HTTP on loopback (the demo): the client refuses http:// unless told to skip TLS checks.
+      this.opts.tls ? `    certificate-authority-data: ${Buffer.from(this.opts.tls.cert).toString('base64')}` : '    insecure-skip-tls-verify: true',
       'users:', '- name: agent', '  user:', `    token: ${this.token}`,
       'contexts:', '- name: test', '  context:', '    cluster: test', '    user: agent', '',
     ].join('\n'));
@@ -223,17 +224,17 @@ export interface Pod {
   status?: { podIP?: string; phase?: string };
 }
 
-/** A pod as the API returns it (a Deployment's, unless `owner` says otherwise). */
+/** A pod as the API returns it (a Deployment's, unless `owner` says otherwise; null: a bare pod). */
 export function pod(o: { name: string; uid: string; namespace?: string; node?: string; labels?: Record<string, string>; annotations?: Record<string, string>;
-  owner?: { kind: string; name: string }; containers?: Record<string, string>; ip?: string;
+  owner?: { kind: string; name: string } | null; containers?: Record<string, string>; ip?: string;
   mounts?: Record<string, Array<{ name: string; mountPath: string; subPath?: string }>>; volumes?: NonNullable<Pod['spec']>['volumes'] }): Pod {
   const labels = o.labels ?? { app: o.name.split('-')[0]!, 'pod-template-hash': '5d8f7c9b6f' };
-  const owner = o.owner ?? { kind: 'ReplicaSet', name: `${o.name.split('-')[0]}-5d8f7c9b6f` };
+  const owner = o.owner === undefined ? { kind: 'ReplicaSet', name: `${o.name.split('-')[0]}-5d8f7c9b6f` } : o.owner;
   return {
     apiVersion: 'v1', kind: 'Pod',
     metadata: {
       uid: o.uid, name: o.name, namespace: o.namespace ?? 'shop', labels, annotations: o.annotations ?? {},
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: `owner-${owner.name}`, controller: true }],
+      ...(owner ? { ownerReferences: [{ apiVersion: 'apps/v1', kind: owner.kind, name: owner.name, uid: `owner-${owner.name}`, controller: true }] } : {}),
     },
     spec: {
       nodeName: o.node ?? 'node-1',

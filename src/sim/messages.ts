@@ -168,6 +168,6 @@ export class MessageGenerator {
 }
 
 /** `date` output of busybox/coreutils in UTC: `Wed Jun 12 10:00:00 UTC 2024`. */
-function unixDate(d: Date): string {
+export function unixDate(d: Date): string {
   return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} UTC ${d.getUTCFullYear()}`;
 }
