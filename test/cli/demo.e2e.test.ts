@@ -35,14 +35,14 @@ describe('loggy demo', () => {
 
   it('runs the store, a simulated node and the agent; every kind of pod arrives with its metadata; Ctrl-C stops cleanly', { timeout: 120_000 }, async () => {
     demo = loggy(['demo', '--dir', tmp.dir, '--listen', '127.0.0.1:0', '--speed', '4', '--rotate-bytes', '4096']);
-    const url = await waitFor(() => /UI\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(demo!.stderr())?.[1], 30_000, 'the demo to print its UI address');
+    const url = (await waitFor(() => /UI\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(demo!.stderr())?.[1], 30_000, 'the demo to print its UI address')) as string;
     expect(demo.stderr()).toMatch(/logs -n shop deploy\/web --tail 5/);
 
     // The Job runs 30 lines at 4/s, then its pod is deleted with its files: the store keeps them.
-    const backup = await waitFor(async () => {
+    const backup = await waitFor<Entry[] | false>(async () => {
       const got = await lines(url, '{namespace="shop", workload_kind="CronJob", workload="db-backup"}');
       return got.some((e) => e.line.includes('backup complete')) && got;
-    }, 60_000, 'the backup job to finish');
+    }, 60_000, 'the backup job to finish') as Entry[];
     expect(backup.length).toBe(30);
     await waitFor(async () => {
       const pods = await (await fetch(new URL('/loki/api/v1/series?match[]={workload="db-backup"}', url))).json() as { data: unknown[] };
@@ -63,10 +63,10 @@ describe('loggy demo', () => {
     expect(await values(url, 'namespace_label_team')).toEqual(expect.arrayContaining(['storefront', 'finance']));
 
     // A Java stack trace is one event (loggy.io/multiline: java).
-    const traces = await waitFor(async () => {
+    const traces = await waitFor<Entry[] | false>(async () => {
       const got = await lines(url, '{workload="orders"} |= "IllegalStateException"');
       return got.length > 0 && got;
-    }, 30_000, 'a Java stack trace');
+    }, 30_000, 'a Java stack trace') as Entry[];
     for (const t of traces) expect(t.line).toMatch(/Order \d+ failed\njava\.lang\.IllegalStateException: .*\n\tat com\.example\.orders\.PaymentClient[\s\S]*\t\.\.\. 4 more$/);
 
     // The crash loop restarts the container: earlier runs stay queryable (`--previous`).
