@@ -1,3 +1,4 @@
+import { afterEach, beforeEach } from 'vitest';
 import { SimKubeApi } from '../../src/sim/kube-api.js';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -23,3 +24,26 @@ export class FakeKubeApi extends SimKubeApi {
 }
 
 export { pod, type Pod, type Namespace } from '../../src/sim/kube-api.js';
+
+/**
+ * A fresh API server for each test of the describe block it is called in, stopped after the
+ * agent of `fx` (the agent's watches would otherwise log the server going away).
+ */
+export function kubeApiFixture(fx: { agent: { stop(): Promise<void> } | null }): { readonly api: FakeKubeApi } {
+  const state = { api: null as FakeKubeApi | null };
+  beforeEach(async () => {
+    state.api = new FakeKubeApi();
+    await state.api.start();
+  });
+  afterEach(async () => {
+    await fx.agent?.stop();
+    fx.agent = null;
+    await state.api?.stop();
+  });
+  return {
+    get api(): FakeKubeApi {
+      if (!state.api) throw new Error('kubeApiFixture: the API server exists only inside a test');
+      return state.api;
+    },
+  };
+}

@@ -1,11 +1,11 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventBatch } from '../../src/core/batch.js';
 import { EventFlags, makeSource, type LogEvent } from '../../src/core/event.js';
 import { silentLogger } from '../../src/core/logger.js';
 import { AgentMetrics } from '../../src/core/metrics.js';
 import { ParseTransform, parseTransformSchema } from '../../src/transforms/parse/index.js';
 import { agentFixture, append, capturingLogger, cri, podLog, readOut, runAgent } from '../helpers/agent.js';
-import { FakeKubeApi, pod } from '../helpers/kube-api.js';
+import { kubeApiFixture, pod } from '../helpers/kube-api.js';
 import { waitFor } from '../helpers/proc.js';
 
 const ev = (line: string, offset = 1): LogEvent => ({ ts: '2026-11-23T10:00:00.000000001Z', stream: 'stdout', line, flags: 0, offset });
@@ -80,29 +80,20 @@ describe('parse transform', () => {
 /** End to end: the pod's `loggy.io/parser` annotation, read through the pod cache, picks the parser. */
 describe('parse transform with pod annotations', () => {
   const fx = agentFixture('loggy-parse-');
-  let api: FakeKubeApi;
-  beforeEach(async () => {
-    api = new FakeKubeApi();
-    await api.start();
-  });
-  afterEach(async () => {
-    await fx.agent?.stop();
-    fx.agent = null;
-    await api.stop();
-  });
+  const kube = kubeApiFixture(fx);
 
   const start = (log = silentLogger) => runAgent({
     root: fx.root, dataDir: fx.dataDir, out: fx.out, log,
     transforms: [
-      { type: 'kube_metadata', node_name: 'node-1', kubeconfig: api.writeKubeconfig(fx.tmpDir), sync_timeout: 3000 },
+      { type: 'kube_metadata', node_name: 'node-1', kubeconfig: kube.api.writeKubeconfig(fx.tmpDir), sync_timeout: 3000 },
       { type: 'parse', format: 'none', patterns: { kv: String.raw`^(?<key>\w+)=(?<value>\w+)$` } },
     ],
   });
   const byLine = () => new Map(readOut(fx.out).map((e) => [e.line, e]));
 
   it('parses each pod (and container) as its annotations say, and follows a change without restart', async () => {
-    api.addPod(pod({ name: 'api-1', uid: 'uid-api', annotations: { 'loggy.io/parser': 'json', 'loggy.io/parser.proxy': 'regex:kv' }, containers: { app: 'a', proxy: 'p' } }));
-    api.addPod(pod({ name: 'legacy-1', uid: 'uid-legacy' }));
+    kube.api.addPod(pod({ name: 'api-1', uid: 'uid-api', annotations: { 'loggy.io/parser': 'json', 'loggy.io/parser.proxy': 'regex:kv' }, containers: { app: 'a', proxy: 'p' } }));
+    kube.api.addPod(pod({ name: 'legacy-1', uid: 'uid-legacy' }));
     append(podLog(fx.root, 'shop', 'api-1', 'app', 0, 'uid-api'), cri('{"level":"info","took_ms":12}'));
     append(podLog(fx.root, 'shop', 'api-1', 'proxy', 0, 'uid-api'), cri('upstream=up2'));
     const legacy = podLog(fx.root, 'shop', 'legacy-1', 'app', 0, 'uid-legacy');
@@ -113,7 +104,7 @@ describe('parse transform with pod annotations', () => {
     expect(byLine().get('upstream=up2')?.fields).toEqual({ key: 'upstream', value: 'up2' });
     expect(byLine().get('{"level":"info","not":"parsed"}')?.fields).toBeUndefined();
 
-    api.updatePod(pod({ name: 'legacy-1', uid: 'uid-legacy', annotations: { 'loggy.io/parser': 'logfmt' } }));
+    kube.api.updatePod(pod({ name: 'legacy-1', uid: 'uid-legacy', annotations: { 'loggy.io/parser': 'logfmt' } }));
     await new Promise((r) => setTimeout(r, 300));
     append(legacy, cri('level=warn msg=slow'));
     await waitFor(() => byLine().has('level=warn msg=slow'), 5000, 'line after the annotation changed');
@@ -122,7 +113,7 @@ describe('parse transform with pod annotations', () => {
 
   it('ignores an annotation it cannot use, says so once, counts it, and still delivers the lines', async () => {
     const { log, records } = capturingLogger();
-    api.addPod(pod({ name: 'odd-1', uid: 'uid-odd', annotations: { 'loggy.io/parser': 'regex:undefined-pattern' } }));
+    kube.api.addPod(pod({ name: 'odd-1', uid: 'uid-odd', annotations: { 'loggy.io/parser': 'regex:undefined-pattern' } }));
     const file = podLog(fx.root, 'shop', 'odd-1', 'app', 0, 'uid-odd');
     append(file, cri('one'));
     fx.agent = await start(log);

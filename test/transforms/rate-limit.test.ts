@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { agentConfigSchema } from '../../src/agent/config.js';
 import { EventBatch } from '../../src/core/batch.js';
 import { EventFlags, makeSource, type LogEvent } from '../../src/core/event.js';
@@ -6,7 +6,7 @@ import { silentLogger } from '../../src/core/logger.js';
 import { AgentMetrics } from '../../src/core/metrics.js';
 import { RateLimitTransform, rateLimitTransformSchema } from '../../src/transforms/rate-limit/index.js';
 import { agentFixture, append, capturingLogger, cri, podLog, readOut, runAgent } from '../helpers/agent.js';
-import { FakeKubeApi, pod } from '../helpers/kube-api.js';
+import { kubeApiFixture, pod } from '../helpers/kube-api.js';
 import { waitFor } from '../helpers/proc.js';
 
 const src = (pod: string) => makeSource(`1:${pod}:fp`, 'node', { namespace: 'shop', pod, container: 'app' });
@@ -74,21 +74,12 @@ describe('rate_limit transform', () => {
 /** `loggy.io/rate-limit` through the pod cache of a real (local) API server. */
 describe('rate_limit transform with pod annotations', () => {
   const fx = agentFixture('loggy-ratelimit-');
-  let api: FakeKubeApi;
-  beforeEach(async () => {
-    api = new FakeKubeApi();
-    await api.start();
-  });
-  afterEach(async () => {
-    await fx.agent?.stop();
-    fx.agent = null;
-    await api.stop();
-  });
+  const kube = kubeApiFixture(fx);
 
   const start = (limit: Record<string, unknown>, log = silentLogger) => runAgent({
     root: fx.root, dataDir: fx.dataDir, out: fx.out, log,
     transforms: [
-      { type: 'kube_metadata', node_name: 'node-1', kubeconfig: api.writeKubeconfig(fx.tmpDir), sync_timeout: 3000 },
+      { type: 'kube_metadata', node_name: 'node-1', kubeconfig: kube.api.writeKubeconfig(fx.tmpDir), sync_timeout: 3000 },
       { type: 'rate_limit', burst: '1s', summary_interval: '1m', ...limit },
     ],
   });
@@ -96,8 +87,8 @@ describe('rate_limit transform with pod annotations', () => {
   const from = (pod: string) => readOut(fx.out).filter((e) => e.labels.pod === pod);
 
   it('limits only the pods that ask, each at its own rate, and a change applies without restart', async () => {
-    api.addPod(pod({ name: 'chatty-1', uid: 'uid-chatty', annotations: { 'loggy.io/rate-limit': '5' } }));
-    api.addPod(pod({ name: 'calm-1', uid: 'uid-calm' }));
+    kube.api.addPod(pod({ name: 'chatty-1', uid: 'uid-chatty', annotations: { 'loggy.io/rate-limit': '5' } }));
+    kube.api.addPod(pod({ name: 'calm-1', uid: 'uid-calm' }));
     const chatty = podLog(fx.root, 'shop', 'chatty-1', 'app', 0, 'uid-chatty');
     append(chatty, lines('chatty', 200));
     append(podLog(fx.root, 'shop', 'calm-1', 'app', 0, 'uid-calm'), lines('calm', 200));
@@ -109,7 +100,7 @@ describe('rate_limit transform with pod annotations', () => {
     expect(kept.length).toBeLessThan(15);
     expect(kept.at(-1)!.line).toMatch(/^loggy: \d+ lines \(\d+ bytes\) dropped from shop\/chatty-1\/app by rate limit \(5 lines\/s\)$/);
 
-    api.updatePod(pod({ name: 'chatty-1', uid: 'uid-chatty', annotations: { 'loggy.io/rate-limit': '100000' } }));
+    kube.api.updatePod(pod({ name: 'chatty-1', uid: 'uid-chatty', annotations: { 'loggy.io/rate-limit': '100000' } }));
     await new Promise((r) => setTimeout(r, 300));
     const before = from('chatty-1').length;
     append(chatty, lines('later', 100));
@@ -118,8 +109,8 @@ describe('rate_limit transform with pod annotations', () => {
 
   it('lowers an annotation above the ceiling, ignores a bad one, and says so once each', async () => {
     const { log, records } = capturingLogger();
-    api.addPod(pod({ name: 'greedy-1', uid: 'uid-greedy', annotations: { 'loggy.io/rate-limit': '1000000' } }));
-    api.addPod(pod({ name: 'typo-1', uid: 'uid-typo', annotations: { 'loggy.io/rate-limit': 'fast' } }));
+    kube.api.addPod(pod({ name: 'greedy-1', uid: 'uid-greedy', annotations: { 'loggy.io/rate-limit': '1000000' } }));
+    kube.api.addPod(pod({ name: 'typo-1', uid: 'uid-typo', annotations: { 'loggy.io/rate-limit': 'fast' } }));
     append(podLog(fx.root, 'shop', 'greedy-1', 'app', 0, 'uid-greedy'), lines('greedy', 100));
     append(podLog(fx.root, 'shop', 'typo-1', 'app', 0, 'uid-typo'), lines('typo', 100));
     fx.agent = await start({ lines_per_sec: 3, max_annotated_lines_per_sec: 10 }, log);

@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../src/core/logger.js';
 import { agentFixture, append, capturingLogger, cri, podLog, readOut, runAgent } from '../../helpers/agent.js';
-import { FakeKubeApi, pod } from '../../helpers/kube-api.js';
+import { kubeApiFixture, pod } from '../../helpers/kube-api.js';
 import { waitFor } from '../../helpers/proc.js';
 
 const JAVA = [
@@ -15,27 +15,18 @@ const lines = (ls: string[]) => ls.map((l) => cri(l)).join('');
 /** `loggy.io/multiline` on pods, read through the pod cache a kube_metadata transform keeps. */
 describe('kubernetes_logs multiline by pod annotation', () => {
   const fx = agentFixture('loggy-podml-');
-  let api: FakeKubeApi;
-  beforeEach(async () => {
-    api = new FakeKubeApi();
-    await api.start();
-  });
-  afterEach(async () => {
-    await fx.agent?.stop();
-    fx.agent = null;
-    await api.stop();
-  });
+  const kube = kubeApiFixture(fx);
 
   const start = (source: Record<string, unknown> = {}, log = silentLogger) => runAgent({
     root: fx.root, dataDir: fx.dataDir, out: fx.out, log, source,
-    transform: { type: 'kube_metadata', node_name: 'node-1', kubeconfig: api.writeKubeconfig(fx.tmpDir), sync_timeout: 3000 },
+    transform: { type: 'kube_metadata', node_name: 'node-1', kubeconfig: kube.api.writeKubeconfig(fx.tmpDir), sync_timeout: 3000 },
   });
   const from = (p: string, c = 'app') => readOut(fx.out).filter((e) => e.labels.pod === p && e.labels.container === c);
 
   it('groups each pod\'s lines by its own rule; a container can opt out; pods without one keep the source setting', async () => {
-    api.addPod(pod({ name: 'java-1', uid: 'uid-java', annotations: { 'loggy.io/multiline': 'java', 'loggy.io/multiline.proxy': 'none' }, containers: { app: 'a', proxy: 'p' } }));
-    api.addPod(pod({ name: 'dated-1', uid: 'uid-dated', annotations: { 'loggy.io/multiline': String.raw`^\d{4}-\d{2}-\d{2} ` } }));
-    api.addPod(pod({ name: 'plain-1', uid: 'uid-plain' }));
+    kube.api.addPod(pod({ name: 'java-1', uid: 'uid-java', annotations: { 'loggy.io/multiline': 'java', 'loggy.io/multiline.proxy': 'none' }, containers: { app: 'a', proxy: 'p' } }));
+    kube.api.addPod(pod({ name: 'dated-1', uid: 'uid-dated', annotations: { 'loggy.io/multiline': String.raw`^\d{4}-\d{2}-\d{2} ` } }));
+    kube.api.addPod(pod({ name: 'plain-1', uid: 'uid-plain' }));
     append(podLog(fx.root, 'shop', 'java-1', 'app', 0, 'uid-java'), lines([...JAVA, 'next event']));
     append(podLog(fx.root, 'shop', 'java-1', 'proxy', 0, 'uid-java'), lines(JAVA));
     append(podLog(fx.root, 'shop', 'dated-1', 'app', 0, 'uid-dated'), lines(['2026-11-23 10:00:01 config:', '  port: 80', '  tls: off', '2026-11-23 10:00:02 ready']));
@@ -50,12 +41,12 @@ describe('kubernetes_logs multiline by pod annotation', () => {
   });
 
   it('switches rule when the annotation changes on a running pod', async () => {
-    api.addPod(pod({ name: 'late-1', uid: 'uid-late' }));
+    kube.api.addPod(pod({ name: 'late-1', uid: 'uid-late' }));
     const file = podLog(fx.root, 'shop', 'late-1', 'app', 0, 'uid-late');
     append(file, lines(JAVA));
     fx.agent = await start();
     await waitFor(() => from('late-1').length === 4, 5000, 'ungrouped lines');
-    api.updatePod(pod({ name: 'late-1', uid: 'uid-late', annotations: { 'loggy.io/multiline': 'java' } }));
+    kube.api.updatePod(pod({ name: 'late-1', uid: 'uid-late', annotations: { 'loggy.io/multiline': 'java' } }));
     await new Promise((r) => setTimeout(r, 300));
     append(file, lines([...JAVA, 'after']));
     await waitFor(() => from('late-1').length === 6, 5000, 'grouped lines');
@@ -64,8 +55,8 @@ describe('kubernetes_logs multiline by pod annotation', () => {
 
   it('refuses a regex with nested quantifiers (a tenant must not stall the node\'s agent), says why once, and reads the lines ungrouped', async () => {
     const { log, records } = capturingLogger();
-    api.addPod(pod({ name: 'evil-1', uid: 'uid-evil', annotations: { 'loggy.io/multiline': '^(a+)+$' } }));
-    api.addPod(pod({ name: 'broken-1', uid: 'uid-broken', annotations: { 'loggy.io/multiline': '^(unclosed' } }));
+    kube.api.addPod(pod({ name: 'evil-1', uid: 'uid-evil', annotations: { 'loggy.io/multiline': '^(a+)+$' } }));
+    kube.api.addPod(pod({ name: 'broken-1', uid: 'uid-broken', annotations: { 'loggy.io/multiline': '^(unclosed' } }));
     append(podLog(fx.root, 'shop', 'evil-1', 'app', 0, 'uid-evil'), lines(['aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!', 'b']));
     append(podLog(fx.root, 'shop', 'broken-1', 'app', 0, 'uid-broken'), lines(['x', 'y']));
     fx.agent = await start({}, log);
@@ -78,7 +69,7 @@ describe('kubernetes_logs multiline by pod annotation', () => {
   });
 
   it('reads no annotation when turned off', async () => {
-    api.addPod(pod({ name: 'java-2', uid: 'uid-java2', annotations: { 'loggy.io/multiline': 'java' } }));
+    kube.api.addPod(pod({ name: 'java-2', uid: 'uid-java2', annotations: { 'loggy.io/multiline': 'java' } }));
     append(podLog(fx.root, 'shop', 'java-2', 'app', 0, 'uid-java2'), lines(JAVA));
     fx.agent = await start({ annotations: false });
     await waitFor(() => from('java-2').length === 4, 5000, 'ungrouped lines');
