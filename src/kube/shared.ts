@@ -62,6 +62,21 @@ export function findPodCache(ctx: ComponentContext): PodCache | null {
   return null;
 }
 
+/**
+ * The agent's pod cache for a transform that reads pod annotations, looked up at first use
+ * (every component has started by then); says once when there is none.
+ */
+export function podCacheLookup(ctx: ComponentContext, annotation: string): () => PodCache | null {
+  let cache: PodCache | null | undefined;
+  return () => {
+    if (cache === undefined) {
+      cache = findPodCache(ctx);
+      if (!cache) ctx.log.info(`no pod cache in this agent (no kube_metadata or kubernetes_pod_files component): ${annotation} annotations are not read`);
+    }
+    return cache;
+  };
+}
+
 /** The node name from config or the NODE_NAME env (downward API), with an error that says how to set it. */
 export function nodeName(component: string, configured: string | undefined): string {
   const node = configured ?? process.env.NODE_NAME;

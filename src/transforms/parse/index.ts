@@ -5,7 +5,7 @@ import { EventFlags, type LogEvent } from '../../core/event.js';
 import { regexString } from '../../config/schema-helpers.js';
 import { AnnotationWarnings, Annotations, annotationFor, podOf } from '../../kube/annotations.js';
 import type { PodCache } from '../../kube/pod-cache.js';
-import { findPodCache } from '../../kube/shared.js';
+import { podCacheLookup } from '../../kube/shared.js';
 import { LabelsBuilder } from '../../logql/labels.js';
 import { keyMatcher } from '../kube-metadata/index.js';
 import { collectFields, jsonLineParser, logfmtLineParser, namedGroups, parseParserSpec, regexLineParser, specName, type LineParser, type ParserSpec } from './parsers.js';
@@ -56,14 +56,15 @@ export class ParseTransform implements Transform {
   private readonly parsers = new Map<string, LineParser>();
   /** Per input (file): the parser chosen, until the pod cache changes. */
   private readonly chosen = new Map<string, { generation: number; spec: ParserSpec }>();
-  private cache: PodCache | null | undefined;
   private readonly b = new LabelsBuilder();
   private readonly keep: (name: string) => boolean;
 
+  private readonly podCache: () => PodCache | null;
   constructor(private readonly cfg: ParseTransformConfig, private readonly ctx: ComponentContext) {
     this.fallback = parseParserSpec(cfg.format) as ParserSpec; // validated by the schema
     this.keep = keyMatcher(cfg.fields);
     this.warnings = new AnnotationWarnings(ctx, Annotations.parser);
+    this.podCache = podCacheLookup(ctx, Annotations.parser);
   }
 
   private readonly warnings: AnnotationWarnings;
@@ -103,12 +104,7 @@ export class ParseTransform implements Transform {
 
   private specFor(batch: EventBatch): ParserSpec {
     if (!this.cfg.annotations) return this.fallback;
-    if (this.cache === undefined) {
-      // Looked up at the first batch: every transform has started by then.
-      this.cache = findPodCache(this.ctx);
-      if (!this.cache) this.ctx.log.info('no pod cache in this agent (no kube_metadata or kubernetes_pod_files component): loggy.io/parser annotations are not read');
-    }
-    const cache = this.cache;
+    const cache = this.podCache();
     if (!cache) return this.fallback;
     const src = batch.source;
     const seen = this.chosen.get(src.id);

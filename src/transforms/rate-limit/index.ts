@@ -4,7 +4,7 @@ import type { ComponentContext, Transform } from '../../core/component.js';
 import { EventFlags, type Labels, type LogEvent } from '../../core/event.js';
 import { AnnotationWarnings, Annotations, annotationFor, podOf } from '../../kube/annotations.js';
 import type { PodCache } from '../../kube/pod-cache.js';
-import { findPodCache } from '../../kube/shared.js';
+import { podCacheLookup } from '../../kube/shared.js';
 import { formatRfc3339Nano, nowNs } from '../../core/time.js';
 import { byteSize, duration } from '../../config/schema-helpers.js';
 
@@ -55,14 +55,15 @@ interface Bucket {
 export class RateLimitTransform implements Transform {
   private readonly buckets = new Map<string, Bucket>();
   private readonly byteCap: number;
-  private cache: PodCache | null | undefined;
   /** Per container: the line rate its pod's annotation asks for (or null), until the pod cache changes. */
   private readonly annotated = new Map<string, { generation: number; rate: number | null }>();
   private readonly warnings: AnnotationWarnings;
 
+  private readonly podCache: () => PodCache | null;
   constructor(private readonly cfg: RateLimitTransformConfig, private readonly ctx: ComponentContext, private readonly now: () => number = Date.now) {
     this.byteCap = cfg.bytes_per_sec * (cfg.burst / 1000);
     this.warnings = new AnnotationWarnings(ctx, Annotations.rateLimit);
+    this.podCache = podCacheLookup(ctx, Annotations.rateLimit);
   }
 
   process(batch: EventBatch): EventBatch | null {
@@ -138,12 +139,7 @@ export class RateLimitTransform implements Transform {
   /** lines_per_sec, or what the container's pod asks for with `loggy.io/rate-limit`. */
   private lineRateFor(who: string, labels: Labels): number {
     if (!this.cfg.annotations) return this.cfg.lines_per_sec;
-    if (this.cache === undefined) {
-      // Looked up at the first batch: every transform has started by then.
-      this.cache = findPodCache(this.ctx);
-      if (!this.cache) this.ctx.log.info('no pod cache in this agent (no kube_metadata or kubernetes_pod_files component): loggy.io/rate-limit annotations are not read');
-    }
-    const cache = this.cache;
+    const cache = this.podCache();
     if (!cache) return this.cfg.lines_per_sec;
     let a = this.annotated.get(who);
     if (!a || a.generation !== cache.generation) {
