@@ -10,7 +10,7 @@ import { pageLines } from './paginate.js';
 export const RESUME_LOOKBACK_NS = 10_000_000_000n;
 
 export interface FollowOptions {
-  query: string;
+  query: { selector: string; pipeline: string };
   /** Everything before this was printed (or deliberately left out) before following began. */
   floorNs: bigint;
   splitter: MetadataSplitter;
@@ -123,7 +123,7 @@ export async function follow(client: StoreClient, opts: FollowOptions): Promise<
     const from = printed.newest - RESUME_LOOKBACK_NS > opts.floorNs ? printed.newest - RESUME_LOOKBACK_NS : opts.floorNs;
     let ws: WebSocket;
     try {
-      ws = client.tail({ query: opts.query, start: nowNs(), limit: 1 });
+      ws = client.tail({ query: opts.query.selector + opts.query.pipeline, start: nowNs(), limit: 1 });
     } catch (err) {
       throw new ClientError(`cannot open the live tail at ${client.cfg.addr}: ${(err as Error).message}`);
     }
@@ -166,7 +166,7 @@ export async function follow(client: StoreClient, opts: FollowOptions): Promise<
         const why = reason.toString();
         // 4400: the store refused the request (bad token, bad query): retrying cannot help.
         if (code === 4400) {
-          const e = /token|authentication/i.test(why) ? client.httpError(401, why) : client.httpError(400, why, opts.query);
+          const e = /token|authentication/i.test(why) ? client.httpError(401, why) : client.httpError(400, why, opts.query.selector + opts.query.pipeline);
           done({ kind: 'fatal', err: e });
         } else done({ kind: 'closed', why: `connection closed (${code}${why ? `: ${why}` : ''})` });
       });
@@ -188,7 +188,7 @@ export async function follow(client: StoreClient, opts: FollowOptions): Promise<
         if (everConnected) io.err(`loggy: reconnected to ${client.cfg.addr}; resuming from ${formatRfc3339Nano(from)}\n`);
         everConnected = true;
         enqueue(async () => {
-          for await (const page of pageLines(client, { query: opts.query, startNs: from, endNs: nowNs() + 3_600_000_000_000n, direction: 'forward', pageSize: opts.pageSize })) {
+          for await (const page of pageLines(client, { query: opts.query.selector + opts.query.pipeline, split: opts.query, startNs: from, endNs: nowNs() + 3_600_000_000_000n, direction: 'forward', pageSize: opts.pageSize })) {
             const fresh = printed.fresh(await split(page));
             if (fresh.length) await opts.print(fresh);
           }

@@ -45,12 +45,20 @@ export function defaultContainer(containers: string[], workload: string | undefi
   return sorted.find((c) => !SIDECARS.has(c)) ?? sorted[0]!;
 }
 
+/** One query: a stream selector and the pipeline after it (kept apart for paging fallbacks). */
+export interface LogsQuery {
+  selector: string;
+  pipeline: string;
+}
+
 interface Plan {
-  /** One or more queries run one after another (--previous over several pods gives one each). */
-  queries: string[];
+  /** Usually one; one per pod for --previous and for -l with --tail (kubectl's tail is per pod). */
+  queries: LogsQuery[];
   series: Labels[];
   tail: number | null;
   startNs: bigint;
+  /** The stream selector without container choice (to learn new streams while following). */
+  match: string;
 }
 
 const distinct = (xs: Iterable<string | undefined>) => [...new Set([...xs].filter((x): x is string => x !== undefined))].sort();
@@ -91,52 +99,71 @@ async function plan(client: StoreClient, targetText: string | undefined, flags: 
     throw new ClientError(`no logs of ${describe(target, ns)} in the store${hint}`);
   }
 
+  const pipeline = flags.grep !== undefined ? logsQuery([], flags.grep).slice(2) : '';
+  const q = (m: Matcher[]): LogsQuery => ({ selector: renderMatchers(m), pipeline });
   const containers = distinct(series.map((s) => s.container));
-  let chosen: string[] | undefined;
-  if (flags.container !== undefined) {
-    if (!containers.includes(flags.container)) {
-      throw new ClientError(`container ${flags.container} is not valid for ${describe(target, ns)}: choose one of: [${containers.join(' ')}]`);
-    }
-    chosen = [flags.container];
-  } else if (!flags.allContainers && containers.length > 1) {
-    if (target.kind === 'pod') {
-      throw new ClientError(`a container name must be specified for pod ${target.name}, choose one of: [${containers.join(' ')}] or use --all-containers`);
-    }
-    const pick = defaultContainer(containers, target.kind === 'workload' ? target.name : undefined);
-    io.err(`Defaulted container "${pick}" out of: ${containers.join(', ')} (use -c or --all-containers)\n`);
-    chosen = [pick];
+  if (flags.container !== undefined && !containers.includes(flags.container)) {
+    throw new ClientError(`container ${flags.container} is not valid for ${describe(target, ns)}: choose one of: [${containers.join(' ')}]`);
   }
+  // Per pod: its containers, and the ones to show (kubectl: -c, all, the only one, or the default).
+  const pods = new Map<string, { ns: string; pod: string; containers: string[]; chosen: string[] }>();
+  for (const s of series) {
+    if (s.pod === undefined || s.container === undefined) continue;
+    const key = `${s.namespace}/${s.pod}`;
+    let p = pods.get(key);
+    if (!p) pods.set(key, (p = { ns: s.namespace ?? ns, pod: s.pod, containers: [], chosen: [] }));
+    if (!p.containers.includes(s.container)) p.containers.push(s.container);
+  }
+  const defaulted = new Set<string>();
+  for (const p of pods.values()) {
+    p.containers.sort();
+    if (flags.container !== undefined) p.chosen = p.containers.includes(flags.container) ? [flags.container] : [];
+    else if (flags.allContainers || p.containers.length === 1) p.chosen = p.containers;
+    else if (target.kind === 'pod') {
+      throw new ClientError(`a container name must be specified for pod ${target.name}, choose one of: [${p.containers.join(' ')}] or use --all-containers`);
+    } else {
+      // kubectl picks the default container when pods are named by workload or selector.
+      p.chosen = [defaultContainer(p.containers, target.kind === 'workload' ? target.name : undefined)];
+      defaulted.add(`Defaulted container "${p.chosen[0]}" out of: ${p.containers.join(', ')} (use -c or --all-containers)\n`);
+    }
+  }
+  for (const m of defaulted) io.err(m);
+  const chosenAll = distinct([...pods.values()].flatMap((p) => p.chosen));
+  const inContainers = series.filter((s) => s.container !== undefined && chosenAll.includes(s.container));
+  const match = renderMatchers(base);
 
-  const inContainers = series.filter((s) => !chosen || (s.container !== undefined && chosen.includes(s.container)));
-  if (!flags.previous) {
-    return { queries: [logsQuery(selectionMatchers({ ...sel, containers: chosen }), flags.grep)], series: inContainers, tail, startNs };
-  }
-  // The previous instance: the highest restart seen for each pod/container, minus one.
-  const byPodContainer = new Map<string, { pod: string; ns: string; container: string; max: number }>();
-  for (const s of inContainers) {
-    const r = Number(s.restart);
-    if (s.pod === undefined || s.container === undefined || !Number.isInteger(r)) continue;
-    const key = `${s.namespace}/${s.pod}/${s.container}`;
-    const cur = byPodContainer.get(key);
-    if (!cur || r > cur.max) byPodContainer.set(key, { pod: s.pod, ns: s.namespace ?? ns, container: s.container, max: r });
-  }
-  const queries: string[] = [];
-  const missing: string[] = [];
-  for (const p of [...byPodContainer.values()].sort((a, b) => (a.pod + a.container < b.pod + b.container ? -1 : 1))) {
-    if (p.max < 1) {
-      missing.push(`previous terminated container "${p.container}" in pod "${p.pod}" not found`);
-      continue;
+  if (flags.previous) {
+    // The previous instance: the highest restart seen for each pod/container, minus one.
+    const queries: LogsQuery[] = [];
+    const missing: string[] = [];
+    for (const p of [...pods.values()].sort((a, b) => (a.pod < b.pod ? -1 : 1))) {
+      for (const c of p.chosen) {
+        const restarts = series.filter((s) => s.namespace === p.ns && s.pod === p.pod && s.container === c).map((s) => Number(s.restart)).filter(Number.isInteger);
+        const max = Math.max(-1, ...restarts);
+        if (max < 1) {
+          missing.push(`previous terminated container "${c}" in pod "${p.pod}" not found`);
+          continue;
+        }
+        queries.push(q([
+          { name: 'namespace', op: '=', value: p.ns },
+          { name: 'pod', op: '=', value: p.pod },
+          { name: 'container', op: '=', value: c },
+          { name: 'restart', op: '=', value: String(max - 1) },
+        ]));
+      }
     }
-    const m: Matcher[] = [
-      { name: 'namespace', op: '=', value: p.ns },
-      { name: 'pod', op: '=', value: p.pod },
-      { name: 'container', op: '=', value: p.container },
-      { name: 'restart', op: '=', value: String(p.max - 1) },
-    ];
-    queries.push(logsQuery(m, flags.grep));
+    if (queries.length === 0) throw new ClientError(missing[0] ?? `no previous container instance of ${describe(target, ns)} in the store`);
+    return { queries, series: inContainers, tail, startNs, match };
   }
-  if (queries.length === 0) throw new ClientError(missing[0] ?? `no previous container instance of ${describe(target, ns)} in the store`);
-  return { queries, series: inContainers, tail, startNs };
+  const sameEverywhere = [...pods.values()].every((p) => p.chosen.length === p.containers.length) || flags.container !== undefined;
+  if (target.kind === 'none' && (tail !== null || !sameEverywhere)) {
+    // -l: kubectl's --tail counts per pod, and default containers differ per pod: one query each.
+    const queries = [...pods.values()].filter((p) => p.chosen.length).sort((a, b) => (a.ns + a.pod < b.ns + b.pod ? -1 : 1)).map((p) =>
+      q(selectionMatchers({ namespace: p.ns, target: { kind: 'pod', name: p.pod }, containers: p.chosen, labelSelector: flags.selector })));
+    return { queries, series: inContainers, tail, startNs, match };
+  }
+  const chosen = sameEverywhere && flags.container === undefined ? undefined : chosenAll;
+  return { queries: [q(selectionMatchers({ ...sel, containers: chosen }))], series: inContainers, tail, startNs, match };
 }
 
 /** `loggy logs`: kubectl's logs, answered by the store. Returns the exit code. */
@@ -156,33 +183,38 @@ export async function runLogs(target: string | undefined, flags: LogsFlags, io: 
   const warn = (m: string) => io.err(`loggy: warning: ${m}\n`);
   const progress = new Progress(io, 'querying the store');
   const endNs = nowNs() + (flags.follow ? 1n : 3_600_000_000_000n);
+  const page = (lq: LogsQuery, direction: 'forward' | 'backward', total?: number) => pageLines(client, {
+    query: lq.selector + lq.pipeline, split: lq, startNs: p.startNs, endNs, direction, total, pageSize: flags.pageSize, warn, onPage: (n) => progress.add(n),
+  });
   try {
-    for (const query of p.queries) {
-      if (p.tail !== null) {
-        const got: Entry[] = [];
-        if (p.tail > 0) {
-          for await (const page of pageLines(client, { query, startNs: p.startNs, endNs, direction: 'backward', total: p.tail, pageSize: flags.pageSize, warn, onPage: (n) => progress.add(n) })) got.push(...page);
-        }
+    if (p.queries.length === 1 && p.tail === null) {
+      for await (const lines of page(p.queries[0]!, 'forward')) {
         progress.stop();
-        got.reverse();
-        await print(got);
-      } else {
-        for await (const page of pageLines(client, { query, startNs: p.startNs, endNs, direction: 'forward', pageSize: flags.pageSize, warn, onPage: (n) => progress.add(n) })) {
-          progress.stop();
-          await print(page);
-          if (io.signal?.aborted) return 0;
-        }
+        await print(lines);
+        if (io.signal?.aborted) return 0;
       }
+    } else {
+      // Several queries (one per pod) or a tail: gathered, then printed in time order.
+      const all: Entry[] = [];
+      for (const lq of p.queries) {
+        const got: Entry[] = [];
+        if (p.tail === 0) continue;
+        for await (const lines of page(lq, p.tail === null ? 'forward' : 'backward', p.tail ?? undefined)) got.push(...lines);
+        all.push(...(p.tail === null ? got : got.reverse()));
+      }
+      all.sort((a, b) => (a.tsNs === b.tsNs ? 0 : a.tsNs < b.tsNs ? -1 : 1));
+      progress.stop();
+      await print(all);
     }
   } finally {
     progress.stop();
   }
   if (!flags.follow || flags.previous) return 0;
   await follow(client, {
-    query: p.queries[0]!,
+    query: p.queries.length === 1 ? p.queries[0]! : { selector: p.match, pipeline: p.queries[0]!.pipeline },
     floorNs: endNs,
     splitter,
-    match: renderMatchers(selectionMatchers({ namespace: flags.namespace ?? 'default', allNamespaces: flags.allNamespaces, target: parseTarget(target), labelSelector: flags.selector })),
+    match: p.match,
     pageSize: flags.pageSize,
     print: async (entries: SplitEntry[]) => {
       let text = '';

@@ -1,5 +1,6 @@
 import { ClientError } from './errors.js';
 import { flattenStreams, type Entry, type StoreClient } from './http.js';
+import { logqlString } from './translate.js';
 
 /** Key of a line for de-duplication at a page boundary: same time, same labels, same text. */
 export function entryKey(e: Entry): string {
@@ -18,6 +19,11 @@ export interface PageOptions {
   total?: number;
   /** Told when more lines share one timestamp than fit in a page (some may be missing). */
   warn?: (msg: string) => void;
+  /**
+   * The query as selector and pipeline: when more lines share one timestamp than a page holds,
+   * that timestamp is read again stream by stream (each stream's own selector + pipeline).
+   */
+  split?: { selector: string; pipeline: string };
   /** Told after each request (for the progress indicator). */
   onPage?: (lines: number) => void;
 }
@@ -79,8 +85,12 @@ export async function* pageLines(client: StoreClient, opts: PageOptions): AsyncG
     if (raw.length < limit) return; // the store had no more
     const last = raw[raw.length - 1]!.tsNs;
     if (fresh.length === 0 || (boundary !== null && last === boundary && raw[0]!.tsNs === boundary)) {
-      // A whole page at one timestamp: more lines share it than a page holds. Move past it.
-      opts.warn?.(`more than ${limit} lines share the timestamp ${last}: some of them may be missing (the store returns at most ${pageSize} per query)`);
+      // A whole page at one timestamp: more lines share it than a page holds. Read that
+      // timestamp stream by stream (what was returned already is skipped), then move past it.
+      const rest = await oneTimestamp(client, opts, last, pageSize, seenAtBoundary);
+      const out2 = rest.length > remaining ? rest.slice(0, remaining) : rest;
+      remaining -= out2.length;
+      if (out2.length) yield out2;
       if (forward) start = last + 1n;
       else end = last;
       boundary = null;
@@ -94,6 +104,38 @@ export async function* pageLines(client: StoreClient, opts: PageOptions): AsyncG
     if (forward) start = last;
     else end = last + 1n;
   }
+}
+
+/** Every line at one timestamp, one request per stream, minus those already returned. */
+async function oneTimestamp(client: StoreClient, opts: PageOptions, ts: bigint, pageSize: number, seen: Map<string, number>): Promise<Entry[]> {
+  const warn = () => opts.warn?.(`more than ${pageSize} lines of one stream share the timestamp ${ts}: some of them may be missing (the store returns at most ${pageSize} per query)`);
+  if (!opts.split) {
+    warn();
+    return [];
+  }
+  const series = await client.series(opts.split.selector, { start: ts, end: ts + 1n });
+  // A stream's request may also return streams whose labels include its own: count each line
+  // as the most copies any one answer holds, not the sum.
+  const most = new Map<string, { e: Entry; n: number }>();
+  for (const s of series) {
+    const selector = `{${Object.keys(s).sort().map((k) => `${k}=${logqlString(s[k]!)}`).join(', ')}}`;
+    const data = await client.query('range', { query: selector + opts.split.pipeline, start: ts, end: ts + 1n, limit: pageSize, direction: 'forward' });
+    if (data.resultType !== 'streams') continue;
+    const lines = flattenStreams(data);
+    if (lines.length >= pageSize) warn();
+    const local = new Map<string, number>();
+    for (const e of lines) {
+      const k = entryKey(e);
+      const n = (local.get(k) ?? 0) + 1;
+      local.set(k, n);
+      const m = most.get(k);
+      if (!m) most.set(k, { e, n });
+      else if (n > m.n) m.n = n;
+    }
+  }
+  const out: Entry[] = [];
+  for (const [k, { e, n }] of most) for (let i = seen.get(k) ?? 0; i < n; i++) out.push(e);
+  return out;
 }
 
 function countOf(m: Map<string, number>): number {
