@@ -59,6 +59,8 @@ interface Plan {
   startNs: bigint;
   /** The stream selector without container choice (to learn new streams while following). */
   match: string;
+  /** What -f follows after the first lines: every chosen pod/container in one query. */
+  follow: LogsQuery;
 }
 
 const distinct = (xs: Iterable<string | undefined>) => [...new Set([...xs].filter((x): x is string => x !== undefined))].sort();
@@ -153,17 +155,19 @@ async function plan(client: StoreClient, targetText: string | undefined, flags: 
       }
     }
     if (queries.length === 0) throw new ClientError(missing[0] ?? `no previous container instance of ${describe(target, ns)} in the store`);
-    return { queries, series: inContainers, tail, startNs, match };
+    return { queries, series: inContainers, tail, startNs, match, follow: queries[0]! };
   }
   const sameEverywhere = [...pods.values()].every((p) => p.chosen.length === p.containers.length) || flags.container !== undefined;
   if (target.kind === 'none' && (tail !== null || !sameEverywhere)) {
     // -l: kubectl's --tail counts per pod, and default containers differ per pod: one query each.
     const queries = [...pods.values()].filter((p) => p.chosen.length).sort((a, b) => (a.ns + a.pod < b.ns + b.pod ? -1 : 1)).map((p) =>
       q(selectionMatchers({ namespace: p.ns, target: { kind: 'pod', name: p.pod }, containers: p.chosen, labelSelector: flags.selector })));
-    return { queries, series: inContainers, tail, startNs, match };
+    const follow = q(selectionMatchers({ ...sel, containers: sameEverywhere ? undefined : chosenAll }));
+    return { queries, series: inContainers, tail, startNs, match, follow };
   }
   const chosen = sameEverywhere && flags.container === undefined ? undefined : chosenAll;
-  return { queries: [q(selectionMatchers({ ...sel, containers: chosen }))], series: inContainers, tail, startNs, match };
+  const one = q(selectionMatchers({ ...sel, containers: chosen }));
+  return { queries: [one], series: inContainers, tail, startNs, match, follow: one };
 }
 
 /** `loggy logs`: kubectl's logs, answered by the store. Returns the exit code. */
@@ -211,7 +215,7 @@ export async function runLogs(target: string | undefined, flags: LogsFlags, io: 
   }
   if (!flags.follow || flags.previous) return 0;
   await follow(client, {
-    query: p.queries.length === 1 ? p.queries[0]! : { selector: p.match, pipeline: p.queries[0]!.pipeline },
+    query: p.follow,
     floorNs: endNs,
     splitter,
     match: p.match,

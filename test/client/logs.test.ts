@@ -6,6 +6,7 @@ import { captureIo } from '../../src/client/io.js';
 import { ClientError, QueryError, UsageError } from '../../src/client/errors.js';
 import type { RunningServer } from '../../src/server/run.js';
 import { nsNow, startTestServer } from '../helpers/server.js';
+import { waitFor } from '../helpers/proc.js';
 import { pushPods, seq } from '../helpers/client.js';
 
 /**
@@ -235,5 +236,37 @@ describe('store failures', () => {
     await expect(runQuery('{a="b"}', { addr: badUrl }, io)).rejects.toThrow(`the store at ${badUrl} failed (HTTP 500): internal error: disk on fire`);
     mode = 'shape';
     await expect(runQuery('{a="b"}', { addr: badUrl }, io)).rejects.toThrow(/unexpected answer from the store .*malformed stream/);
+  });
+});
+
+describe('follow (in-process, real WebSocket)', () => {
+  it('-l -f: last lines per pod, then live lines of matching pods, new pods included, default containers only', async () => {
+    const s = await startTestServer();
+    const ac = new AbortController();
+    const io = captureIo({ signal: ac.signal });
+    try {
+      const t = nsNow() - 5_000_000_000n;
+      await pushPods(s.url, [
+        { pod: 'a-1', container: 'app', labels: { app: 'a' }, lines: [[t, 'a-1 old'], [t + 1n, 'a-1 last']] },
+        { pod: 'a-1', container: 'istio-proxy', labels: { app: 'a' }, lines: [[t + 2n, 'proxy old']] },
+        { pod: 'b-1', labels: { app: 'b' }, lines: [[t + 3n, 'b-1 other app']] },
+      ]);
+      const done = runLogs(undefined, { namespace: 'default', selector: 'app=a', tail: '1', follow: true, prefix: true, addr: s.url }, io);
+      await waitFor(() => io.stdout().includes('a-1 last'), 10_000, 'the tail');
+      await new Promise((r) => setTimeout(r, 300));
+      await pushPods(s.url, [
+        { pod: 'a-1', container: 'app', labels: { app: 'a' }, lines: [[nsNow(), 'a-1 live']] },
+        { pod: 'a-1', container: 'istio-proxy', labels: { app: 'a' }, lines: [[nsNow(), 'proxy live']] },
+        { pod: 'b-1', labels: { app: 'b' }, lines: [[nsNow(), 'b-1 live']] },
+        { pod: 'a-2', container: 'app', labels: { app: 'a' }, lines: [[nsNow(), 'a-2 new pod']] },
+      ]);
+      await waitFor(() => io.stdout().includes('a-2 new pod'), 10_000, 'live lines');
+      ac.abort();
+      expect(await done).toBe(0);
+      expect(io.stdout().split('\n').filter(Boolean)).toEqual(['[pod/a-1/app] a-1 last', '[pod/a-1/app] a-1 live', '[pod/a-2/app] a-2 new pod']);
+    } finally {
+      ac.abort();
+      await s.stop();
+    }
   });
 });
