@@ -43,5 +43,6 @@ export function usageExitCodes(cmd: Command): Command {
 export function storeOptions(cmd: Command): Command {
   return cmd
     .option('--addr <url>', 'store address (env LOGGY_ADDR, config "addr"; default http://127.0.0.1:3100)')
-    .option('--token <token>', 'bearer token (env LOGGY_TOKEN, config "token")');
+    .option('--token <token>', 'bearer token (env LOGGY_TOKEN, config "token")')
+    .option('--tenant <id>', 'tenant (X-Scope-OrgID) when the token allows several (env LOGGY_TENANT, config "tenant")');
 }

@@ -11,6 +11,8 @@ export interface ClientConfig {
   /** Base URL of the store, without a trailing slash. */
   addr: string;
   token?: string;
+  /** Tenant sent as X-Scope-OrgID (needed when a token may act for several). */
+  tenant?: string;
   /** Where the address came from, to say what to change when it is unreachable. */
   addrFrom: 'flag' | 'env' | 'file' | 'default';
   tokenFrom?: 'flag' | 'env' | 'file';
@@ -19,7 +21,7 @@ export interface ClientConfig {
 }
 
 export interface ConfigSources {
-  flags: { addr?: string; token?: string };
+  flags: { addr?: string; token?: string; tenant?: string };
   env: NodeJS.ProcessEnv;
   /** Reads a file; returns null when it does not exist. Injected for tests. */
   readFile?: (path: string) => string | null;
@@ -62,7 +64,7 @@ export function resolveClientConfig(src: ConfigSources): ClientConfig {
   const { path, explicit } = configPath(src.env, src.home);
   const text = (src.readFile ?? readIfExists)(path);
   if (text === null && explicit) throw new UsageError(`LOGGY_CONFIG names ${path}, which does not exist`);
-  let file: { addr?: string; token?: string } = {};
+  let file: { addr?: string; token?: string; tenant?: string } = {};
   if (text !== null) {
     let doc: unknown;
     try {
@@ -73,22 +75,24 @@ export function resolveClientConfig(src: ConfigSources): ClientConfig {
     if (doc !== null && doc !== undefined) {
       if (typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`${path}: expected a mapping with keys addr and token`);
       for (const [k, v] of Object.entries(doc)) {
-        if (k !== 'addr' && k !== 'token') throw new UsageError(`${path}: unknown key "${k}" (expected addr, token)`);
+        if (k !== 'addr' && k !== 'token' && k !== 'tenant') throw new UsageError(`${path}: unknown key "${k}" (expected addr, token, tenant)`);
         if (typeof v !== 'string') throw new UsageError(`${path}: ${k} must be a string`);
       }
-      file = doc as { addr?: string; token?: string };
+      file = doc as { addr?: string; token?: string; tenant?: string };
     }
   }
   const pick = <T extends string>(flag: T | undefined, env: T | undefined, fromFile: T | undefined) =>
     flag ? { v: flag, from: 'flag' as const } : env ? { v: env, from: 'env' as const } : fromFile ? { v: fromFile, from: 'file' as const } : null;
   const a = pick(src.flags.addr, src.env.LOGGY_ADDR, file.addr);
   const t = pick(src.flags.token, src.env.LOGGY_TOKEN, file.token);
+  const tenant = pick(src.flags.tenant, src.env.LOGGY_TENANT, file.tenant);
   const where = (from: string, name: string) => (from === 'flag' ? `--${name}` : from === 'env' ? `LOGGY_${name.toUpperCase()}` : path);
   return {
     addr: a ? normalizeAddr(a.v, where(a.from, 'addr')) : DEFAULT_ADDR,
     addrFrom: a ? a.from : 'default',
     token: t ? t.v.trim() : undefined,
     tokenFrom: t ? t.from : undefined,
+    tenant: tenant ? tenant.v.trim() : undefined,
     file: text !== null ? path : undefined,
   };
 }

@@ -50,7 +50,10 @@ export class StoreClient {
   constructor(readonly cfg: ClientConfig, private readonly fetchImpl: typeof fetch = fetch) {}
 
   private headers(): Record<string, string> {
-    return this.cfg.token ? { authorization: `Bearer ${this.cfg.token}` } : {};
+    const h: Record<string, string> = {};
+    if (this.cfg.token) h.authorization = `Bearer ${this.cfg.token}`;
+    if (this.cfg.tenant) h['x-scope-orgid'] = this.cfg.tenant;
+    return h;
   }
 
   /** A failed request's status and body → a ClientError saying what to do about it. */
@@ -62,6 +65,7 @@ export class StoreClient {
       return new ClientError(`the store at ${at} rejected the token (${msg}): ${tokenHint(this.cfg)}`);
     }
     if (status === 403) return new ClientError(`the store at ${at} refused: ${msg}`);
+    if (status === 400 && /X-Scope-OrgID is required/.test(msg)) return new ClientError(`the store at ${at} needs a tenant: ${msg}; pass --tenant or set LOGGY_TENANT`);
     if (status === 400 && query !== undefined && /parse error|syntax error|unexpected|invalid|expected/i.test(msg)) return new QueryError(msg, query);
     if (status === 400) return new ClientError(`the store at ${at} refused the request: ${msg}`);
     if (status === 404) return new ClientError(`the store at ${at} has no such endpoint (${msg}): is this a Loggy or Loki server? ${addrHint(this.cfg)}`);

@@ -26,6 +26,7 @@ export interface LogsFlags {
   grep?: string;
   addr?: string;
   token?: string;
+  tenant?: string;
   /** Lines per request (tests; the store's maximum is learned from its refusal). */
   pageSize?: number;
 }
@@ -172,7 +173,7 @@ async function plan(client: StoreClient, targetText: string | undefined, flags: 
 
 /** `loggy logs`: kubectl's logs, answered by the store. Returns the exit code. */
 export async function runLogs(target: string | undefined, flags: LogsFlags, io: Io): Promise<number> {
-  const cfg = resolveClientConfig({ flags: { addr: flags.addr, token: flags.token }, env: io.env });
+  const cfg = resolveClientConfig({ flags: { addr: flags.addr, token: flags.token, tenant: flags.tenant }, env: io.env });
   const client = new StoreClient(cfg);
   const p = await plan(client, target, flags, io);
   const color = useColor(io.stdoutTTY, io.env);

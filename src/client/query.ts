@@ -18,6 +18,7 @@ export interface QueryFlags {
   forward?: boolean;
   addr?: string;
   token?: string;
+  tenant?: string;
 }
 
 function range(flags: { since?: string; from?: string; to?: string }, defaultSince: string | null): { start?: bigint; end: bigint } {
@@ -73,7 +74,7 @@ export async function runQuery(query: string, flags: QueryFlags, io: Io): Promis
   if (output !== 'table' && output !== 'json' && output !== 'raw') throw new UsageError(`invalid -o "${output}": expected table, json or raw`);
   if (query.trim() === '') throw new UsageError('expected a LogQL query, e.g. loggy query \'{namespace="shop"} |= "error"\'');
   const limit = flags.limit !== undefined ? parseCount(flags.limit, '--limit') : 100;
-  const cfg = resolveClientConfig({ flags: { addr: flags.addr, token: flags.token }, env: io.env });
+  const cfg = resolveClientConfig({ flags: { addr: flags.addr, token: flags.token, tenant: flags.tenant }, env: io.env });
   const client = new StoreClient(cfg);
   const direction = flags.forward ? 'forward' : 'backward';
   const progress = new Progress(io, 'querying the store');
@@ -113,12 +114,13 @@ export interface LabelsFlags {
   query?: string;
   addr?: string;
   token?: string;
+  tenant?: string;
 }
 
 /** `loggy labels [NAME]`: label names, or the values of one. Default range: all time. */
 export async function runLabels(name: string | undefined, flags: LabelsFlags, io: Io): Promise<number> {
   if (name !== undefined && !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)) throw new UsageError(`invalid label name "${name}": names are letters, digits and "_", not starting with a digit`);
-  const cfg = resolveClientConfig({ flags: { addr: flags.addr, token: flags.token }, env: io.env });
+  const cfg = resolveClientConfig({ flags: { addr: flags.addr, token: flags.token, tenant: flags.tenant }, env: io.env });
   const client = new StoreClient(cfg);
   const { start, end } = range(flags, null);
   const params = { start: start ?? 0n, end, query: flags.query };

@@ -71,7 +71,8 @@ describe('loggy logs/query/labels (built binary, real store processes)', () => {
     const token = 'secret-token-0123456789';
     const store = await startStore(join(tmp.dir, 'auth'), port, [
       'engine:', '  type: memory',
-      'auth:', '  enabled: true', '  tokens:', `    - token: ${token}`, '      tenants: [t1]', '      write: true', '',
+      'auth:', '  enabled: true', '  tokens:', `    - token: ${token}`, '      tenants: [t1]', '      write: true',
+      `    - token: ${token}-multi`, '      tenants: [t1, t2]', '',
     ].join('\n'));
     try {
       await pushPods(url, [{ pod: 'p', lines: [[nsNow(), 'hello']] }], { authorization: `Bearer ${token}` });
@@ -87,6 +88,12 @@ describe('loggy logs/query/labels (built binary, real store processes)', () => {
       const cfg = join(tmp.dir, 'client.yaml');
       writeFileSync(cfg, `addr: ${url}\ntoken: ${token}\n`);
       p = loggy(['labels', 'pod'], { LOGGY_CONFIG: cfg, LOGGY_ADDR: '', LOGGY_TOKEN: '' });
+      expect((await p.exited).code).toBe(0);
+      expect(p.stdout()).toBe('p\n');
+      p = loggy(['labels', 'pod', '--addr', url, '--token', `${token}-multi`]);
+      expect((await p.exited).code).toBe(1);
+      expect(p.stderr()).toContain('needs a tenant: X-Scope-OrgID is required: this token allows tenants t1, t2; pass --tenant or set LOGGY_TENANT');
+      p = loggy(['labels', 'pod', '--addr', url, '--token', `${token}-multi`, '--tenant', 't1']);
       expect((await p.exited).code).toBe(0);
       expect(p.stdout()).toBe('p\n');
     } finally {

@@ -49,10 +49,17 @@ describe('client config precedence', () => {
     expect(resolveClientConfig({ flags: {}, env: { LOGGY_CONFIG: '/etc/c.yaml' }, home, readFile: files({ '/etc/c.yaml': 'addr: x:9' }) }).addr).toBe('http://x:9');
     expect(resolveClientConfig({ flags: {}, env: { XDG_CONFIG_HOME: '/xdg' }, home, readFile: files({ '/xdg/loggy/client.yaml': 'token: t' }) }).token).toBe('t');
     expect(() => resolveClientConfig({ flags: {}, env: { LOGGY_CONFIG: '/nope.yaml' }, home, readFile: () => null })).toThrow(/LOGGY_CONFIG names \/nope.yaml, which does not exist/);
-    expect(() => resolveClientConfig({ flags: {}, env: {}, home, readFile: files({ [file]: 'adr: x' }) })).toThrow(`${file}: unknown key "adr" (expected addr, token)`);
+    expect(() => resolveClientConfig({ flags: {}, env: {}, home, readFile: files({ [file]: 'adr: x' }) })).toThrow(`${file}: unknown key "adr" (expected addr, token, tenant)`);
     expect(() => resolveClientConfig({ flags: {}, env: {}, home, readFile: files({ [file]: 'addr: [1' }) })).toThrow(/not valid YAML/);
     expect(() => resolveClientConfig({ flags: {}, env: {}, home, readFile: files({ [file]: 'addr: 3100' }) })).toThrow(/addr must be a string/);
     expect(resolveClientConfig({ flags: {}, env: {}, home, readFile: files({ [file]: '' }) }).addr).toBe(DEFAULT_ADDR);
+  });
+
+  it('tenant: flag > env > file', () => {
+    const readFile = files({ [file]: 'tenant: from-file\n' });
+    expect(resolveClientConfig({ flags: {}, env: {}, home, readFile }).tenant).toBe('from-file');
+    expect(resolveClientConfig({ flags: {}, env: { LOGGY_TENANT: 'env' }, home, readFile }).tenant).toBe('env');
+    expect(resolveClientConfig({ flags: { tenant: 'flag' }, env: { LOGGY_TENANT: 'env' }, home, readFile }).tenant).toBe('flag');
   });
 
   it('normalises addresses and refuses other schemes', () => {
