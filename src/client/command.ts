@@ -10,11 +10,12 @@ import { processIo, type Io } from './io.js';
 export async function runClientCommand(fn: (io: Io) => Promise<number>, interruptible = false): Promise<void> {
   const ac = new AbortController();
   const onSignal = () => ac.abort();
+  // Following runs until interrupted; Ctrl-C then ends it cleanly (exit 0).
   if (interruptible) {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }
-  const io = processIo(ac.signal);
+  const io = processIo(ac);
   try {
     process.exitCode = await fn(io);
   } catch (err) {

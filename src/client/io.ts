@@ -12,13 +12,18 @@ export interface Io {
   signal?: AbortSignal;
 }
 
-/** The process's own streams. A closed stdout (`| head`) ends output quietly. */
-export function processIo(signal?: AbortSignal): Io & { closed: () => boolean } {
+/**
+ * The process's own streams. A closed stdout (`| head`) ends the command quietly: `ac` is
+ * aborted, which stops paging and following.
+ */
+export function processIo(ac: AbortController): Io & { closed: () => boolean } {
   let closed = false;
+  const signal = ac.signal;
   const stdout = process.stdout as Writable & { isTTY?: boolean };
   stdout.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') closed = true;
-    else throw err;
+    closed = true;
+    if (err.code !== 'EPIPE') process.stderr.write(`loggy: cannot write to stdout: ${err.message}\n`);
+    ac.abort();
   });
   return {
     async out(text) {

@@ -204,7 +204,10 @@ export async function runLogs(target: string | undefined, flags: LogsFlags, io: 
       for (const lq of p.queries) {
         const got: Entry[] = [];
         if (p.tail === 0) continue;
-        for await (const lines of page(lq, p.tail === null ? 'forward' : 'backward', p.tail ?? undefined)) got.push(...lines);
+        for await (const lines of page(lq, p.tail === null ? 'forward' : 'backward', p.tail ?? undefined)) {
+          got.push(...lines);
+          if (io.signal?.aborted) return 0;
+        }
         all.push(...(p.tail === null ? got : got.reverse()));
       }
       all.sort((a, b) => (a.tsNs === b.tsNs ? 0 : a.tsNs < b.tsNs ? -1 : 1));
@@ -214,7 +217,7 @@ export async function runLogs(target: string | undefined, flags: LogsFlags, io: 
   } finally {
     progress.stop();
   }
-  if (!flags.follow || flags.previous) return 0;
+  if (!flags.follow || flags.previous || io.signal?.aborted) return 0;
   await follow(client, {
     query: p.follow,
     floorNs: endNs,
