@@ -87,6 +87,8 @@ export function resolveClientConfig(src: ConfigSources): ClientConfig {
   const t = pick(src.flags.token, src.env.LOGGY_TOKEN, file.token);
   const tenant = pick(src.flags.tenant, src.env.LOGGY_TENANT, file.tenant);
   const where = (from: string, name: string) => (from === 'flag' ? `--${name}` : from === 'env' ? `LOGGY_${name.toUpperCase()}` : path);
+  if (t && !/^[\x21-\x7e]+$/.test(t.v.trim())) throw new UsageError(`the token from ${where(t.from, 'token')} has spaces or characters a header cannot carry`);
+  if (tenant && !/^[A-Za-z0-9_.-]{1,64}$/.test(tenant.v.trim())) throw new UsageError(`invalid tenant "${tenant.v}" from ${where(tenant.from, 'tenant')}: letters, digits, "_", "." and "-"`);
   return {
     addr: a ? normalizeAddr(a.v, where(a.from, 'addr')) : DEFAULT_ADDR,
     addrFrom: a ? a.from : 'default',

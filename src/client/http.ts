@@ -41,6 +41,11 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** A Prometheus sample: [unix seconds, "value"]. */
+function isSample(v: unknown): boolean {
+  return Array.isArray(v) && typeof v[0] === 'number' && Number.isFinite(v[0]) && Math.abs(v[0]) < 1e11 && typeof v[1] === 'string';
+}
+
 function isLabels(v: unknown): v is Labels {
   return isRecord(v) && Object.values(v).every((x) => typeof x === 'string');
 }
@@ -135,12 +140,14 @@ export class StoreClient {
       }
     } else if (data.resultType === 'matrix') {
       for (const s of data.result as unknown[]) {
-        if (!isRecord(s) || !isLabels(s.metric) || !Array.isArray(s.values)) throw this.garbage(path, 'malformed series in result');
+        if (!isRecord(s) || !isLabels(s.metric) || !Array.isArray(s.values) || !s.values.every(isSample)) throw this.garbage(path, 'malformed series in result');
       }
     } else if (data.resultType === 'vector') {
       for (const s of data.result as unknown[]) {
-        if (!isRecord(s) || !isLabels(s.metric) || !Array.isArray(s.value)) throw this.garbage(path, 'malformed sample in result');
+        if (!isRecord(s) || !isLabels(s.metric) || !isSample(s.value)) throw this.garbage(path, 'malformed sample in result');
       }
+    } else if (!isSample(data.result)) {
+      throw this.garbage(path, `unknown result type ${JSON.stringify(data.resultType).slice(0, 40)}`);
     }
     return data as unknown as QueryData;
   }

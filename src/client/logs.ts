@@ -86,7 +86,8 @@ async function plan(client: StoreClient, targetText: string | undefined, flags: 
   let tail: number | null = null;
   if (flags.tail !== undefined && flags.tail.trim() !== '-1') tail = parseCount(flags.tail, '--tail', true);
   else if (flags.tail === undefined && target.kind === 'none') tail = 10;
-  const startNs = flags.since !== undefined ? nowNs() - BigInt(Math.round(parseGoDuration(flags.since) * 1e6)) : flags.sinceTime !== undefined ? parseTimeFlag(flags.sinceTime) : 0n;
+  const since = flags.since !== undefined ? nowNs() - BigInt(Math.round(parseGoDuration(flags.since) * 1e6)) : flags.sinceTime !== undefined ? parseTimeFlag(flags.sinceTime) : 0n;
+  const startNs = since < 0n ? 0n : since;
 
   const sel: LogsSelection = { namespace: ns, allNamespaces: flags.allNamespaces, target, labelSelector: flags.selector };
   const base = selectionMatchers(sel);

@@ -134,6 +134,8 @@ describe('loggy logs (in-process, real store)', () => {
     await expect(logs('solo', { output: 'yaml' })).rejects.toThrow(UsageError);
     await expect(logs('solo', { tail: 'ten' })).rejects.toThrow(UsageError);
     await expect(logs('svc/x')).rejects.toThrow(UsageError);
+    // A --since reaching before 1970 is all lines, not an error.
+    expect((await logs('solo', { namespace: 'shop', since: '500000h' })).lines).toHaveLength(20);
   });
 });
 
@@ -216,10 +218,11 @@ describe('loggy query and labels (in-process)', () => {
 describe('store failures', () => {
   let bad: Server;
   let badUrl = '';
-  let mode: 'garbage' | '500' | 'shape' = 'garbage';
+  let mode: 'garbage' | '500' | 'shape' | 'matrix' = 'garbage';
   beforeAll(async () => {
     bad = createServer((_req, res) => {
       if (mode === '500') res.writeHead(500).end('internal error: disk on fire\n');
+      else if (mode === 'matrix') res.writeHead(200).end('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[["soon","1"]]}]}}');
       else if (mode === 'shape') res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"success","data":{"resultType":"streams","result":[{"stream":{},"values":[["x",1]]}]}}');
       else res.writeHead(200).end('<html>hello</html>');
     });
@@ -236,6 +239,10 @@ describe('store failures', () => {
     await expect(runQuery('{a="b"}', { addr: badUrl }, io)).rejects.toThrow(`the store at ${badUrl} failed (HTTP 500): internal error: disk on fire`);
     mode = 'shape';
     await expect(runQuery('{a="b"}', { addr: badUrl }, io)).rejects.toThrow(/unexpected answer from the store .*malformed stream/);
+    mode = 'matrix';
+    await expect(runQuery('count_over_time({a="b"}[1m])', { addr: badUrl }, io)).rejects.toThrow(/unexpected answer from the store .*malformed series/);
+    mode = 'garbage';
+    await expect(runLogs('p', { namespace: 'default', addr: badUrl }, io)).rejects.toThrow(/unexpected answer from the store .*series/);
   });
 });
 

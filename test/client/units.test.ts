@@ -55,6 +55,12 @@ describe('client config precedence', () => {
     expect(resolveClientConfig({ flags: {}, env: {}, home, readFile: files({ [file]: '' }) }).addr).toBe(DEFAULT_ADDR);
   });
 
+  it('refuses tokens and tenants a header cannot carry', () => {
+    expect(() => resolveClientConfig({ flags: { token: 'a b' }, env: {}, home, readFile: () => null })).toThrow('the token from --token has spaces or characters a header cannot carry');
+    expect(() => resolveClientConfig({ flags: {}, env: { LOGGY_TOKEN: 'x\ny' }, home, readFile: () => null })).toThrow(/LOGGY_TOKEN/);
+    expect(() => resolveClientConfig({ flags: { tenant: 'a/b' }, env: {}, home, readFile: () => null })).toThrow(UsageError);
+  });
+
   it('tenant: flag > env > file', () => {
     const readFile = files({ [file]: 'tenant: from-file\n' });
     expect(resolveClientConfig({ flags: {}, env: {}, home, readFile }).tenant).toBe('from-file');
