@@ -11,8 +11,13 @@ export const RESUME_LOOKBACK_NS = 10_000_000_000n;
 
 export interface FollowOptions {
   query: { selector: string; pipeline: string };
-  /** Everything before this was printed (or deliberately left out) before following began. */
+  /**
+   * Following never reaches back before this: older lines were printed or deliberately left
+   * out (--since, --tail) before following began.
+   */
   floorNs: bigint;
+  /** Lines already printed at or after floorNs (they are not printed again). */
+  initial?: SplitEntry[];
   splitter: MetadataSplitter;
   /** The stream selector, to learn the labels of streams that appear while following. */
   match: string;
@@ -94,7 +99,7 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((r) => {
 /**
  * `-f`: lines as they arrive, through the store's live tail, surviving store restarts.
  *
- * Each connection: open the tail socket (the store subscribes it to new lines at once), then
+ * The first connection catches up from floorNs. Each connection: open the tail socket (the store subscribes it to new lines at once), then
  * catch up with paged queries from where printing stopped (less a lookback for lines from
  * other pods printed out of order), then print the live lines that arrived meanwhile. Lines
  * seen both ways are printed once (PrintedSet). On a lost connection: say so on stderr, retry
@@ -103,6 +108,9 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((r) => {
 export async function follow(client: StoreClient, opts: FollowOptions): Promise<void> {
   const { io } = opts;
   const printed = new PrintedSet();
+  // Lines reach the store late (an agent ships a line a moment after it was written): the
+  // first catch-up looks back from the end of what was printed, skipping what was.
+  printed.live(opts.initial ?? []);
   const minB = opts.minBackoffMs ?? 250;
   const maxB = opts.maxBackoffMs ?? 5000;
   let backoff = minB;

@@ -2,7 +2,7 @@ import { nowNs } from '../core/time.js';
 import { resolveClientConfig } from './config.js';
 import { parseCount, parseGoDuration, parseTimeFlag } from './duration.js';
 import { ClientError, UsageError } from './errors.js';
-import { follow } from './follow.js';
+import { follow, RESUME_LOOKBACK_NS } from './follow.js';
 import { colors, formatLine, MetadataSplitter, useColor, type LineFormat, type SplitEntry } from './format.js';
 import { StoreClient, type Entry, type Labels } from './http.js';
 import { Progress, type Io } from './io.js';
@@ -192,11 +192,20 @@ export async function runLogs(target: string | undefined, flags: LogsFlags, io: 
   const page = (lq: LogsQuery, direction: 'forward' | 'backward', total?: number) => pageLines(client, {
     query: lq.selector + lq.pipeline, split: lq, startNs: p.startNs, endNs, direction, total, pageSize: flags.pageSize, warn, onPage: (n) => progress.add(n),
   });
+  // For -f: the lines printed near the end of the first part, so following does not repeat
+  // them, and the oldest time following may reach back to (see follow()).
+  const recentFloor = endNs - RESUME_LOOKBACK_NS;
+  const recent: Entry[] = [];
+  let floorNs = recentFloor > p.startNs ? recentFloor : p.startNs;
+  const keepRecent = (lines: Entry[]) => {
+    if (flags.follow) for (const e of lines) if (e.tsNs >= recentFloor) recent.push(e);
+  };
   try {
     if (p.queries.length === 1 && p.tail === null) {
       for await (const lines of page(p.queries[0]!, 'forward')) {
         progress.stop();
         await print(lines);
+        keepRecent(lines);
         if (io.signal?.aborted) return 0;
       }
     } else {
@@ -204,16 +213,25 @@ export async function runLogs(target: string | undefined, flags: LogsFlags, io: 
       const all: Entry[] = [];
       for (const lq of p.queries) {
         const got: Entry[] = [];
-        if (p.tail === 0) continue;
+        if (p.tail === 0) {
+          floorNs = endNs; // nothing shown: follow only what comes next
+          continue;
+        }
         for await (const lines of page(lq, p.tail === null ? 'forward' : 'backward', p.tail ?? undefined)) {
           got.push(...lines);
           if (io.signal?.aborted) return 0;
+        }
+        // --tail N left older lines out: following must not bring them back.
+        if (p.tail !== null && got.length >= p.tail && got.length > 0) {
+          const oldest = got[got.length - 1]!.tsNs;
+          if (oldest > floorNs) floorNs = oldest;
         }
         all.push(...(p.tail === null ? got : got.reverse()));
       }
       all.sort((a, b) => (a.tsNs === b.tsNs ? 0 : a.tsNs < b.tsNs ? -1 : 1));
       progress.stop();
       await print(all);
+      keepRecent(all);
     }
   } finally {
     progress.stop();
@@ -221,7 +239,8 @@ export async function runLogs(target: string | undefined, flags: LogsFlags, io: 
   if (!flags.follow || flags.previous || io.signal?.aborted) return 0;
   await follow(client, {
     query: p.follow,
-    floorNs: endNs,
+    floorNs,
+    initial: recent.map((e) => splitter.entry(e)),
     splitter,
     match: p.match,
     pageSize: flags.pageSize,
