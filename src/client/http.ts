@@ -110,7 +110,8 @@ export class StoreClient {
     } catch {
       throw new ClientError(`unexpected answer from the store at ${this.cfg.addr}${path} (HTTP ${res.status}, not JSON): ${JSON.stringify(text.slice(0, 120))}`);
     }
-    if (!isRecord(body) || body.status !== 'success' || !('data' in body)) {
+    // Loki leaves `data` out of empty label and series answers (omitempty).
+    if (!isRecord(body) || body.status !== 'success') {
       throw new ClientError(`unexpected answer from the store at ${this.cfg.addr}${path}: ${JSON.stringify(text.slice(0, 120))}`);
     }
     return body.data;
@@ -153,20 +154,20 @@ export class StoreClient {
   }
 
   async labels(params: { start?: bigint; end?: bigint; query?: string }): Promise<string[]> {
-    const data = await this.getJson('/loki/api/v1/labels', { start: params.start?.toString(), end: params.end?.toString(), query: params.query }, params.query);
+    const data = (await this.getJson('/loki/api/v1/labels', { start: params.start?.toString(), end: params.end?.toString(), query: params.query }, params.query)) ?? [];
     if (!Array.isArray(data) || !data.every((x) => typeof x === 'string')) throw this.garbage('/loki/api/v1/labels', 'expected a list of names');
     return data;
   }
 
   async labelValues(name: string, params: { start?: bigint; end?: bigint; query?: string }): Promise<string[]> {
     const path = `/loki/api/v1/label/${encodeURIComponent(name)}/values`;
-    const data = await this.getJson(path, { start: params.start?.toString(), end: params.end?.toString(), query: params.query }, params.query);
+    const data = (await this.getJson(path, { start: params.start?.toString(), end: params.end?.toString(), query: params.query }, params.query)) ?? [];
     if (!Array.isArray(data) || !data.every((x) => typeof x === 'string')) throw this.garbage(path, 'expected a list of values');
     return data;
   }
 
   async series(match: string, params: { start?: bigint; end?: bigint }): Promise<Labels[]> {
-    const data = await this.getJson('/loki/api/v1/series', { 'match[]': match, start: params.start?.toString(), end: params.end?.toString() }, match);
+    const data = (await this.getJson('/loki/api/v1/series', { 'match[]': match, start: params.start?.toString(), end: params.end?.toString() }, match)) ?? [];
     if (!Array.isArray(data) || !data.every(isLabels)) throw this.garbage('/loki/api/v1/series', 'expected a list of label sets');
     return data;
   }

@@ -218,10 +218,11 @@ describe('loggy query and labels (in-process)', () => {
 describe('store failures', () => {
   let bad: Server;
   let badUrl = '';
-  let mode: 'garbage' | '500' | 'shape' | 'matrix' = 'garbage';
+  let mode: 'garbage' | '500' | 'shape' | 'matrix' | 'loki-empty' = 'garbage';
   beforeAll(async () => {
     bad = createServer((_req, res) => {
       if (mode === '500') res.writeHead(500).end('internal error: disk on fire\n');
+      else if (mode === 'loki-empty') res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"success"}');
       else if (mode === 'matrix') res.writeHead(200).end('{"status":"success","data":{"resultType":"matrix","result":[{"metric":{},"values":[["soon","1"]]}]}}');
       else if (mode === 'shape') res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"success","data":{"resultType":"streams","result":[{"stream":{},"values":[["x",1]]}]}}');
       else res.writeHead(200).end('<html>hello</html>');
@@ -241,6 +242,10 @@ describe('store failures', () => {
     await expect(runQuery('{a="b"}', { addr: badUrl }, io)).rejects.toThrow(/unexpected answer from the store .*malformed stream/);
     mode = 'matrix';
     await expect(runQuery('count_over_time({a="b"}[1m])', { addr: badUrl }, io)).rejects.toThrow(/unexpected answer from the store .*malformed series/);
+    // Loki leaves data out of empty label answers: that is an empty list, not garbage.
+    mode = 'loki-empty';
+    await expect(runLabels(undefined, { addr: badUrl }, io)).resolves.toBe(0);
+    await expect(runLogs('p', { namespace: 'default', addr: badUrl }, io)).rejects.toThrow('no logs of pod "p" in namespace "default" in the store');
     mode = 'garbage';
     await expect(runLogs('p', { namespace: 'default', addr: badUrl }, io)).rejects.toThrow(/unexpected answer from the store .*series/);
   });
