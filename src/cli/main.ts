@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { registerAgent } from './agent.js';
 import { registerDemo } from './demo.js';
+import { registerLabels } from './labels.js';
+import { registerLogs } from './logs.js';
+import { registerQuery } from './query.js';
 import { registerServer } from './server.js';
 import { registerSimulate } from './simulate.js';
 import { registerStream } from './stream.js';
@@ -13,6 +16,9 @@ export async function main(argv: string[]): Promise<number> {
     .showHelpAfterError();
   registerAgent(program);
   registerDemo(program);
+  registerLabels(program);
+  registerLogs(program);
+  registerQuery(program);
   registerServer(program);
   registerSimulate(program);
   registerStream(program);

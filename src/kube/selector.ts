@@ -6,7 +6,7 @@
  */
 export type LabelSelector = (labels: Readonly<Record<string, string>>) => boolean;
 
-type Requirement =
+export type Requirement =
   | { key: string; op: 'in' | 'notin'; values: Set<string> }
   | { key: string; op: 'exists' | '!exists' };
 
@@ -15,8 +15,13 @@ const VALUE = /^([a-z0-9A-Z]([-a-z0-9A-Z_.]*[a-z0-9A-Z])?)?$/;
 
 export class SelectorError extends Error {}
 
+/** The requirements of a selector, all of which must hold (for callers that translate them). */
+export function parseSelectorRequirements(text: string): Requirement[] {
+  return splitTerms(text).map(parseTerm);
+}
+
 export function parseLabelSelector(text: string): LabelSelector {
-  const reqs = splitTerms(text).map(parseTerm);
+  const reqs = parseSelectorRequirements(text);
   return (labels) => reqs.every((r) => {
     const has = Object.hasOwn(labels, r.key);
     switch (r.op) {
