@@ -82,6 +82,26 @@ describe('loggy demo', () => {
     const webDir = join(tmp.dir, 'node/var/log/pods', `shop_${errors[0]!.labels.pod}_${errors[0]!.labels.pod_uid}`, 'web');
     expect(readdirSync(webDir).some((f) => /^0\.log\.\d{8}-\d{6}/.test(f))).toBe(true);
 
+    // The hints the demo prints work as printed, with the address from the environment.
+    const cli = async (args: string[]) => {
+      const p = loggy(args, { LOGGY_ADDR: url, NO_COLOR: '1' });
+      const { code } = await p.exited;
+      expect(code, `${args.join(' ')}: ${p.stderr()}`).toBe(0);
+      return p.stdout().split('\n').filter(Boolean);
+    };
+    const job = await cli(['logs', '-n', 'shop', 'cronjob/db-backup']);
+    expect(job).toHaveLength(30);
+    expect(job[29]).toMatch(/backup complete/);
+    // The previous run ends in its panic (once the agent has shipped it: the Go multiline
+    // rule holds a trace until its flush timeout while the next run may already be stored).
+    const previous = await waitFor(async () => {
+      const got = await cli(['logs', 'deploy/sync-worker', '--previous']);
+      return got.at(-1) === '\t/src/worker/main.go:57 +0x1d4' && got;
+    }, 15_000, 'the previous run to end in its panic') as string[];
+    expect(previous[0]).toMatch(/msg="starting sync-worker"/);
+    expect(previous.filter((l) => l.startsWith('panic: '))).toHaveLength(1);
+    expect(await cli(['logs', 'counter', '--tail', '3'])).toHaveLength(3);
+
     demo.child.kill('SIGINT');
     const { code } = await demo.exited;
     expect(code).toBe(0);
