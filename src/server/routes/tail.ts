@@ -17,6 +17,16 @@ const MAX_BUFFERED = 1 << 20;
  * (at most `limit`), then every new matching line as it is ingested. A client that cannot
  * keep up gets `dropped_entries` instead of an ever-growing buffer.
  */
+/**
+ * Browsers cannot set headers on a WebSocket, so this route alone also takes the token as
+ * `?token=`; a header, when present, wins. Query strings can end up in access logs: the UI
+ * uses it only for the socket, every other call sends the header.
+ */
+function bearerFromQuery(q: Query): string | undefined {
+  const t = one(q, 'token');
+  return t ? `Bearer ${t}` : undefined;
+}
+
 export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/loki/api/v1/tail', { websocket: true }, (socket, req) => {
     let unsubscribe: (() => void) | null = null;
@@ -26,8 +36,8 @@ export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): voi
       socket.close(err instanceof HttpError && err.status < 500 ? 4400 : 1011, msg.slice(0, 120));
     };
     try {
-      const tenant = tenantOf(ctx, req, 'read');
       const q = req.query as Query;
+      const tenant = tenantOf(ctx, req, 'read', bearerFromQuery(q));
       const expr = parseQuery(one(q, 'query'));
       if (expr.kind !== 'log') throw new HttpError(400, 'tail needs a log query, not a metric query');
       const { scan } = planLogQuery(expr);
