@@ -1,5 +1,4 @@
 import { existsSync } from 'node:fs';
-import type { ServerResponse } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -50,7 +49,7 @@ export async function registerUiRoutes(app: FastifyInstance, ctx: ServerContext)
     wildcard: false,
     index: false,
     cacheControl: false,
-    setHeaders: (res: ServerResponse, path: string) => {
+    setHeaders: (res, path) => {
       for (const [k, v] of Object.entries(UI_SECURITY_HEADERS)) res.setHeader(k, v);
       // Vite names assets by content hash, so they never change; index.html names the current ones.
       res.setHeader('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');

@@ -31,7 +31,7 @@ describe('result rows', () => {
   });
 
   it('finds the stream of a row among series and builds its context queries', () => {
-    const series = [{ app: 'a' }, { app: 'a', pod: 'p1' }, { app: 'a', pod: 'p2' }];
+    const series: Array<Record<string, string>> = [{ app: 'a' }, { app: 'a', pod: 'p1' }, { app: 'a', pod: 'p2' }];
     expect(streamOf({ app: 'a', pod: 'p1', detected_level: 'info', status: '200' }, series)).toEqual({ app: 'a', pod: 'p1' });
     expect(streamOf({ app: 'z' }, series)).toBeNull();
     const c = contextQueries({ pod: 'p1', app: 'a' }, '1700000000123456789', 60_000, 10);
