@@ -216,10 +216,11 @@ export function App() {
   const setRange = (range: TimeRange) => update({ range });
   const status = useMemo(() => {
     if (loading) return 'Running…';
+    if (error) return 'Query failed: see the message under the query.';
     if (!url.query.trim()) return 'Pick a namespace or type a LogQL query, then press Enter.';
     const n = rows.length;
     return `${n.toLocaleString()} line${n === 1 ? '' : 's'}${!url.live && n >= url.limit ? ` (limit ${url.limit.toLocaleString()} reached: narrow the range or query)` : ''}`;
-  }, [rows, loading, url.query, url.limit, url.live]);
+  }, [rows, loading, error, url.query, url.limit, url.live]);
 
   return (
     <div class="app">

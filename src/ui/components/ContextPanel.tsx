@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'preact/hooks';
 import type { Row } from '../lib/rows.js';
 import { formatTs } from '../lib/time.js';
 
@@ -12,8 +13,13 @@ export interface ContextState {
 
 /** The lines around one line in its own stream: older ones above, newer below. */
 export function ContextPanel({ ctx, onClose }: { ctx: ContextState; onClose(): void }) {
+  const target = useRef<HTMLDivElement>(null);
+  // The line asked about sits mid-panel once its neighbours have arrived.
+  useEffect(() => {
+    if (!ctx.loading) target.current?.scrollIntoView({ block: 'center' });
+  }, [ctx.loading]);
   const line = (r: Row, cls: string) => (
-    <div key={`${cls}-${r.id}`} class={`ctx-line lvl-${r.level} ${cls}`}>
+    <div key={`${cls}-${r.id}`} ref={cls === 'target' ? target : undefined} class={`ctx-line lvl-${r.level} ${cls}`}>
       <span class="ts">{formatTs(r.tsNs)}</span>
       <span class="line">{r.line}</span>
     </div>
