@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { planLogQuery } from '../../logql/index.js';
+import { withMetadata } from '../../logql/labels.js';
 import { compilePipeline } from '../../logql/pipeline/index.js';
 import { nowNs } from '../../core/time.js';
 import { tenantOf, type ServerContext } from '../context.js';
@@ -53,7 +54,7 @@ export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): voi
         const dropped: Array<{ labels: Record<string, string>; timestamp: string }> = [];
         for (const e of entries) {
           if (!matches(e.labels)) continue;
-          const out = pipeline.process(e.line, e.labels, e.tsNs);
+          const out = pipeline.process(e.line, withMetadata(e.labels, e.metadata), e.tsNs);
           if (!out) continue;
           if (socket.bufferedAmount > MAX_BUFFERED) {
             dropped.push({ labels: { ...out.labels }, timestamp: e.tsNs.toString() });
@@ -75,7 +76,7 @@ export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): voi
       void (async () => {
         const history: TailEntry[] = [];
         for await (const rows of ctx.engine.scan({ tenant, matchers: scan.matchers, lineFilters: scan.lineFilters, startNs, endNs: nowNs() + 1n, direction: 'backward', limit })) {
-          for (const r of rows) history.push({ tsNs: r.tsNs, labels: r.labels, line: r.line });
+          for (const r of rows) history.push({ tsNs: r.tsNs, labels: r.labels, line: r.line, metadata: r.metadata });
         }
         history.reverse();
         const seen = history.length ? history[history.length - 1].tsNs : -1n;
