@@ -189,7 +189,19 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     expect((await rowTexts(page)).some((t) => t.includes('live line two'))).toBe(false);
     await page.click('.pause-toggle');
     await page.waitForSelector('.loglist >> text=live line two');
-    // 80 queried + 2 live lines, under the 1000-line buffer: nothing dropped.
+    // Scrolled down, a reader keeps the same lines in view while new ones arrive above.
+    const topLine = () => page.evaluate(() => {
+      const list = document.querySelector('.loglist')!.getBoundingClientRect();
+      return document.elementFromPoint(list.left + 300, list.top + 5)?.closest('.entry')?.querySelector('.line')?.textContent;
+    });
+    await page.$eval('.loglist', (e) => { e.scrollTop = 22 * 30; });
+    await page.waitForFunction(() => Number(document.querySelector('.loglist .entry')?.getAttribute('data-index')) > 10);
+    const seen = await topLine();
+    expect(seen).toMatch(/"seq":\d+/);
+    await push([{ stream: pod('shop', 'web-2', 'app', 'web'), values: [[ns(Date.now()), '{"level":"info","msg":"live line three"}']] }]);
+    await page.waitForFunction(() => document.querySelector('.loglist')?.getAttribute('data-rows') === '83');
+    expect(await topLine()).toBe(seen);
+    // 80 queried + 3 live lines, under the 1000-line buffer: nothing dropped.
     expect(await page.textContent('.dropped-server')).toBe('0');
     expect(await page.textContent('.dropped-ui')).toBe('0');
     await shot('04-live');

@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'preact/hooks';
+import { useLayoutEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { parseLine, type ParsedLine } from '../lib/fields.js';
 import type { Row } from '../lib/rows.js';
 import { formatTs } from '../lib/time.js';
@@ -51,6 +51,19 @@ export function LogList({ rows, expanded, streamLabels, onToggle, onFilter, onCo
     });
     return m;
   }, [rows, expanded]);
+  // Live lines arrive on top. A reader scrolled down into the list keeps seeing the same
+  // lines: the scroll position moves down by what was inserted above them.
+  const prevFirst = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    const before = prevFirst.current;
+    prevFirst.current = rows.length ? rows[0]!.id : null;
+    if (!el || before === null || el.scrollTop === 0 || rows[0]?.id === before) return;
+    const inserted = rows.findIndex((r) => r.id === before);
+    // Not found: a new result set, read from its top.
+    el.scrollTop = inserted > 0 ? el.scrollTop + inserted * ROW_HEIGHT : 0;
+    setScrollTop(el.scrollTop);
+  }, [rows]);
   const win = visibleWindow({ rowHeight: ROW_HEIGHT, count: rows.length, expanded: extras }, scrollTop, height || 600);
   const visible = rows.slice(win.first, win.last);
 
