@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultUiDir } from '../../src/server/routes/ui.js';
@@ -301,6 +302,23 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     await other.screenshot({ path: `${SHOTS}/07-light.png` });
     await other.close();
   }, 90_000);
+
+  it('is a small, self-contained build: no inline script, nothing fetched from elsewhere', () => {
+    const dir = defaultUiDir();
+    const html = readFileSync(`${dir}/index.html`, 'utf8');
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/\bstyle=/);
+    const assets = readdirSync(`${dir}/assets`);
+    let js = 0;
+    for (const f of assets) {
+      const text = readFileSync(`${dir}/assets/${f}`, 'utf8');
+      // XML namespace names are identifiers, not fetches.
+      expect(text.replace(/http:\/\/www\.w3\.org\/[\w/.]+/g, '')).not.toMatch(/https?:\/\//);
+      if (f.endsWith('.js')) js += gzipSync(text).length;
+    }
+    expect(assets.some((f) => /\.(woff2?|ttf|otf)$/.test(f))).toBe(false);
+    expect(js).toBeLessThan(25 * 1024);
+  });
 
   it('met no CSP violation or script error on the way', () => {
     expect(problems).toEqual([]);
