@@ -175,7 +175,7 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     await panel.locator('button.close').click();
   });
 
-  it('tails live: a line pushed after the page opened appears; pause holds lines back', async () => {
+  it('tails live: a line pushed after the page opened appears; pause holds lines back', { timeout: 45_000 }, async () => {
     await runQuery('{namespace="shop", container="app"}');
     await page.click('.live-toggle');
     await page.waitForFunction(() => document.querySelector('.live-status')?.textContent?.startsWith('live'));
@@ -205,6 +205,8 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     // 80 queried + 3 live lines, under the 1000-line buffer: nothing dropped.
     expect(await page.textContent('.dropped-server')).toBe('0');
     expect(await page.textContent('.dropped-ui')).toBe('0');
+    // The histogram catches up on its own while tailing (every 10 s).
+    await page.waitForFunction(() => document.querySelector('.histogram-meta')?.textContent?.startsWith('83 lines'), undefined, { timeout: 15_000 });
     await shot('04-live');
     await page.click('.live-toggle');
   });

@@ -10,6 +10,7 @@ import { LogList, type FilterKind } from './LogList.js';
 import { Pickers } from './Pickers.js';
 import { QueryBar } from './QueryBar.js';
 import { TimeRangePicker } from './TimeRangePicker.js';
+import { useHistogram } from './use-histogram.js';
 import { useLiveTail } from './use-live-tail.js';
 import { useQuery } from './use-query.js';
 import { useUrlState } from './use-url-state.js';
@@ -20,7 +21,8 @@ export function App() {
   const [draft, setDraft] = useState(url.query);
   const [runSeq, setRunSeq] = useState(0);
   const results = useQuery(url.query, url.range, url.limit, runSeq);
-  const { rows, loading, error, hist, streamLabels, resolved } = results;
+  const { rows, loading, error, streamLabels, resolved } = results;
+  const hist = useHistogram(url.query, url.range, runSeq, url.live);
   const [expanded, setExpanded] = useState<ReadonlySet<number>>(new Set());
   const [ctx, setCtx] = useState<ContextState | null>(null);
   const [showToken, setShowToken] = useState(false);

@@ -10,6 +10,8 @@ export type FilterKind = 'stream' | 'metadata' | 'json' | 'logfmt';
 export const ROW_HEIGHT = 22;
 const ITEM = 20;
 const MAX_DETAIL = 420;
+/** A row shows one line's start; a 256 KiB line would cost layout for text nobody sees. */
+const MAX_ROW_CHARS = 2000;
 
 /**
  * Details have a height known before rendering (one fixed-height line per label and field,
@@ -78,7 +80,7 @@ export function LogList({ rows, expanded, streamLabels, onToggle, onFilter, onCo
                 <div class="row" style={{ height: `${ROW_HEIGHT}px` }} onClick={() => onToggle(r)} title="click to expand">
                   <span class="ts">{formatTs(r.tsNs)}</span>
                   <span class="lvl">{r.level === 'unknown' ? '' : r.level}</span>
-                  <span class="line">{r.line}</span>
+                  <span class="line">{r.line.length > MAX_ROW_CHARS ? `${r.line.slice(0, MAX_ROW_CHARS)}…` : r.line}</span>
                 </div>
                 {open && <Details row={r} height={extras.get(win.first + k) ?? 0} streamLabels={streamLabels} onFilter={onFilter} onContext={onContext} />}
               </div>

@@ -1,18 +1,9 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { labelNames, queryLogs, queryMatrix } from '../api.js';
-import { stackBuckets, type Bucket } from '../lib/histogram.js';
+import { labelNames, queryLogs } from '../api.js';
 import { errorPosition, flattenStreams, offsetOf, type Row } from '../lib/rows.js';
 import { formatSelector, splitQuery } from '../lib/selector.js';
-import { chooseStepMs, formatStep, msToNs, resolveRange, type TimeRange } from '../lib/time.js';
+import { msToNs, resolveRange, type TimeRange } from '../lib/time.js';
 import type { QueryError } from './QueryBar.js';
-
-export interface Histogram {
-  buckets: Bucket[];
-  max: number;
-  startMs: number;
-  endMs: number;
-  step: string;
-}
 
 export interface QueryResults {
   rows: Row[];
@@ -22,7 +13,6 @@ export interface QueryResults {
   nextId: { current: number };
   loading: boolean;
   error: QueryError | null;
-  hist: Histogram | null;
   /** Names of stream labels under the query's selector (the rest of a row's labels are metadata or parsed). */
   streamLabels: ReadonlySet<string>;
   resolved: { startMs: number; endMs: number };
@@ -35,19 +25,16 @@ function toQueryError(err: unknown, query: string): QueryError {
   return { message, column: pos.column, offset: offsetOf(query, pos.line, pos.column) };
 }
 
-const volumeQuery = (query: string, step: string) => `sum by (detected_level) (count_over_time(${query} [${step}]))`;
-
 /**
  * Runs the query whenever it, the range or the limit change (or `runSeq` does, to refresh a
- * relative range): the lines, the level histogram and which labels are stream labels, in
- * parallel; a newer run aborts an older one.
+ * relative range): the lines and which labels are stream labels, in parallel; a newer run
+ * aborts an older one.
  */
 export function useQuery(query: string, range: TimeRange, limit: number, runSeq: number): QueryResults {
   const [resolved, setResolved] = useState(() => resolveRange(range, Date.now()));
   const [rows, setRowsState] = useState<Row[]>([]);
   const [loading, setLoading] = useState(false);
   const [error, setError] = useState<QueryError | null>(null);
-  const [hist, setHist] = useState<Histogram | null>(null);
   const [streamLabels, setStreamLabels] = useState<ReadonlySet<string>>(new Set());
   const rowsRef = useRef(rows);
   const nextId = useRef(0);
@@ -62,7 +49,6 @@ export function useQuery(query: string, range: TimeRange, limit: number, runSeq:
     setResolved(r);
     if (!q) {
       setRows([]);
-      setHist(null);
       setError(null);
       return;
     }
@@ -85,18 +71,7 @@ export function useQuery(query: string, range: TimeRange, limit: number, runSeq:
       .finally(() => !ac.signal.aborted && setLoading(false));
 
     const split = splitQuery(q);
-    if (!split) {
-      setHist(null);
-      return () => ac.abort();
-    }
-    const stepMs = chooseStepMs(r.endMs - r.startMs);
-    const step = formatStep(stepMs);
-    // Samples at aligned step ends; the last bucket reaches past "now" so no line is left out.
-    const first = Math.ceil(r.startMs / stepMs) * stepMs;
-    const last = Math.ceil(r.endMs / stepMs) * stepMs;
-    queryMatrix({ query: volumeQuery(q, step), start: msToNs(first), end: msToNs(last), step }, ac.signal)
-      .then((s) => setHist({ ...stackBuckets(s, first, last, stepMs), startMs: first - stepMs, endMs: last, step }))
-      .catch(() => !ac.signal.aborted && setHist(null));
+    if (!split) return () => ac.abort();
     const positive = split.matchers.filter((m) => !(m.op === '=~' && m.value === '.+'));
     labelNames(start, end, positive.length ? formatSelector(positive) : undefined, ac.signal)
       .then((names) => setStreamLabels(new Set(names)))
@@ -104,5 +79,5 @@ export function useQuery(query: string, range: TimeRange, limit: number, runSeq:
     return () => ac.abort();
   }, [query, range, limit, runSeq]);
 
-  return { rows, setRows, rowsRef, nextId, loading, error, hist, streamLabels, resolved };
+  return { rows, setRows, rowsRef, nextId, loading, error, streamLabels, resolved };
 }
