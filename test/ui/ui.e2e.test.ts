@@ -143,7 +143,10 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     await details.waitFor();
     const keys = await details.locator('.kv .k').allTextContents();
     expect(keys).toEqual(expect.arrayContaining(['namespace', 'pod', 'container', 'detected_level', 'level', 'msg', 'seq', 'status', 'user.id', 'path']));
-    expect(await details.locator('.section').allTextContents()).toEqual(['Labels (stream labels and structured metadata)', 'Fields (json)']);
+    expect(await details.locator('.section').allTextContents()).toEqual(['Stream labels', 'Metadata and parsed labels', 'Fields (json)']);
+    // detected_level is structured metadata stored with the line, not a stream label.
+    expect(await details.locator('button.filter-metadata').evaluateAll((els) => els.map((e) => e.getAttribute('data-key')))).toEqual(['detected_level']);
+    expect(await details.locator('button.filter-stream').count()).toBe(10);
     await shot('02-expanded');
     await details.locator('button.filter-json[data-key="status"]').click();
     await page.waitForFunction(() => (document.querySelector('.query-input') as HTMLInputElement).value.endsWith('| json | status="200"'));

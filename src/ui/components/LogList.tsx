@@ -18,11 +18,21 @@ const MAX_ROW_CHARS = 2000;
  * the full line in a box of at most six lines), so the list can place rows without
  * measuring them; a long detail scrolls inside its box.
  */
-export function detailHeight(row: Row, parsed: ParsedLine | null): number {
-  const items = Object.keys(row.labels).length + (parsed?.fields.length ?? 0);
-  const sections = parsed ? 2 : 1;
+export function detailHeight(row: Row, parsed: ParsedLine | null, streamLabels: ReadonlySet<string>): number {
+  const keys = Object.keys(row.labels);
+  const items = keys.length + (parsed?.fields.length ?? 0);
+  const sections = labelSections(keys, streamLabels).filter((x) => x.keys.length > 0).length + (parsed ? 1 : 0);
   const lineBox = Math.min(6, Math.ceil(row.line.length / 120)) * 16 + 12;
   return Math.min(MAX_DETAIL, 36 + lineBox + sections * ITEM + items * ITEM + 8);
+}
+
+/** Stream labels first, then what is not one: structured metadata, or labels the query's parsers added. */
+function labelSections(keys: string[], streamLabels: ReadonlySet<string>): Array<{ title: string; kind: FilterKind; keys: string[] }> {
+  const sorted = [...keys].sort();
+  return [
+    { title: 'Stream labels', kind: 'stream', keys: sorted.filter((k) => streamLabels.has(k)) },
+    { title: 'Metadata and parsed labels', kind: 'metadata', keys: sorted.filter((k) => !streamLabels.has(k)) },
+  ];
 }
 
 const parsedCache = new WeakMap<Row, ParsedLine | null>();
@@ -49,10 +59,10 @@ export function LogList({ rows, expanded, streamLabels, onToggle, onFilter, onCo
     const m = new Map<number, number>();
     if (expanded.size === 0) return m;
     rows.forEach((r, i) => {
-      if (expanded.has(r.id)) m.set(i, detailHeight(r, parsedOf(r)));
+      if (expanded.has(r.id)) m.set(i, detailHeight(r, parsedOf(r), streamLabels));
     });
     return m;
-  }, [rows, expanded]);
+  }, [rows, expanded, streamLabels]);
   // Live lines arrive on top. A reader scrolled down into the list keeps seeing the same
   // lines: the scroll position moves down by what was inserted above them.
   const prevFirst = useRef<number | null>(null);
@@ -109,8 +119,10 @@ function Details({ row, height, streamLabels, onFilter, onContext }: { row: Row;
         <span class="muted">{row.tsNs} ns</span>
       </div>
       <pre class="full-line">{row.line}</pre>
-      <div class="section">Labels <span class="muted">(stream labels and structured metadata)</span></div>
-      {Object.entries(row.labels).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => item(k, v, streamLabels.has(k) ? 'stream' : 'metadata'))}
+      {labelSections(Object.keys(row.labels), streamLabels).filter((x) => x.keys.length > 0).map((x) => [
+        <div class="section" key={x.title}>{x.title}</div>,
+        ...x.keys.map((k) => item(k, row.labels[k]!, x.kind)),
+      ])}
       {parsed && <div class="section">Fields <span class="muted">({parsed.format})</span></div>}
       {parsed?.fields.map((f) => item(f.key, f.value, parsed.format))}
     </div>
