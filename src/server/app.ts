@@ -11,6 +11,7 @@ import { registerMetaRoutes } from './routes/meta.js';
 import { registerPushRoutes } from './routes/push.js';
 import { registerQueryRoutes } from './routes/query.js';
 import { registerTailRoute } from './routes/tail.js';
+import { registerUiRoutes } from './routes/ui.js';
 import { TailHub } from './tail-hub.js';
 
 export const VERSION = '0.1.0';
@@ -60,6 +61,7 @@ export async function buildServer(config: ServerConfig, engine: StoreEngine, log
   registerQueryRoutes(app, ctx);
   registerMetaRoutes(app, ctx);
   registerTailRoute(app, ctx);
+  await registerUiRoutes(app, ctx);
 
   app.get('/ready', async (_req, reply) => reply.type('text/plain').send('ready\n'));
   app.get('/loki/api/v1/status/buildinfo', async () => ({

@@ -47,6 +47,12 @@ export const serverConfigSchema = z.strictObject({
     max_bytes: byteSize.optional(),
     check_interval: duration.default(60_000),
   }).default({ check_interval: 60_000 }),
+  ui: z.strictObject({
+    /** Serve the web UI at `/` (static files; its data calls carry the user's token). */
+    enabled: z.boolean().default(true),
+    /** Directory of a built UI; default: dist/ui of this installation. */
+    dir: z.string().optional(),
+  }).prefault({}),
   log_level: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 export type ServerConfig = z.infer<typeof serverConfigSchema>;

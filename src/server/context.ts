@@ -16,7 +16,8 @@ export interface ServerContext {
   readonly log: Logger;
 }
 
-export function tenantOf(ctx: ServerContext, req: FastifyRequest, right: Right): string {
+/** `fallbackAuthorization` is used only when the request has no Authorization header. */
+export function tenantOf(ctx: ServerContext, req: FastifyRequest, right: Right, fallbackAuthorization?: string): string {
   const org = req.headers['x-scope-orgid'];
-  return ctx.auth.tenantFor(req.headers.authorization, Array.isArray(org) ? org[0] : org, right);
+  return ctx.auth.tenantFor(req.headers.authorization ?? fallbackAuthorization, Array.isArray(org) ? org[0] : org, right);
 }

@@ -4,6 +4,8 @@ export interface TailEntry {
   tsNs: bigint;
   labels: Labels;
   line: string;
+  /** Structured metadata (detected_level among it), as stored with the line. */
+  metadata?: Labels;
 }
 
 export type TailListener = (entries: TailEntry[]) => void;

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { RunningServer } from '../../src/server/run.js';
 import { getJson, nsNow, postBody, startTestServer } from '../helpers/server.js';
 
@@ -61,5 +62,30 @@ describe('authentication and tenants', () => {
     server = await startTestServer();
     expect((await push(server.url, { 'x-scope-orgid': 'whatever' }, { app: 'x' }, 'l')).status).toBe(204);
     expect((await server.engine.stats('default')).rows).toBe(1);
+  });
+
+  it('takes a token as ?token= on the tail WebSocket only (browsers cannot set its headers)', async () => {
+    server = await startTestServer(TOKENS);
+    const u = server.url;
+    expect((await push(u, bearer('writer-aaaaaaaaaaaaaaaa'), { app: 'alpha' }, 'tailed line')).status).toBe(204);
+    const tail = (query: string) => new Promise<{ frames: string[]; code: number | null }>((resolve) => {
+      const ws = new WebSocket(`${u.replace('http', 'ws')}/loki/api/v1/tail?query=${encodeURIComponent('{app="alpha"}')}&start=${since()}${query}`);
+      const frames: string[] = [];
+      ws.on('message', (d) => {
+        frames.push(d.toString());
+        ws.close();
+      });
+      ws.on('close', (code) => resolve({ frames, code }));
+    });
+    const ok = await tail('&token=reader-aaaaaaaaaaaaaaaa');
+    expect(ok.frames.join('')).toContain('tailed line');
+    const none = await tail('');
+    expect(none.frames).toEqual([]);
+    expect(none.code).toBe(4400);
+    const wrong = await tail('&token=nope-nope-nope-nope-nope');
+    expect(wrong.frames).toEqual([]);
+    expect(wrong.code).toBe(4400);
+    // Everywhere else the query parameter means nothing.
+    expect((await getJson(`${u}/loki/api/v1/labels?token=reader-aaaaaaaaaaaaaaaa`)).status).toBe(401);
   });
 });

@@ -113,6 +113,22 @@ describe('query API (Loki shapes)', () => {
     expect((await getJson(`${server.url}/ready`)).status).toBe(200);
   });
 
+  it('tails with structured metadata: live lines carry detected_level and can be filtered on it', async () => {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/loki/api/v1/tail?query=${enc('{app="api"} | detected_level="error"')}&start=${ts(285)}&limit=10`);
+    const frames: Array<{ streams: Array<{ stream: Record<string, string>; values: Array<[string, string]> }> }> = [];
+    ws.on('message', (d) => frames.push(JSON.parse(d.toString())));
+    await new Promise((r) => ws.once('open', r));
+    await new Promise((r) => setTimeout(r, 200));
+    await postBody(`${server.url}/loki/api/v1/push`, JSON.stringify({ streams: [
+      { stream: { app: 'api', namespace: 'shop' }, values: [[ts(303), '{"level":"info","i":300}'], [ts(304), '{"level":"error","i":301}']] },
+    ] }), { 'content-type': 'application/json' });
+    await new Promise((r) => setTimeout(r, 200));
+    ws.close();
+    const got = frames.flatMap((f) => f.streams.flatMap((s) => s.values.map((v) => ({ i: JSON.parse(v[1]).i as number, level: s.stream.detected_level }))));
+    // History (i = 29 is not an error; nothing after 285 s was) and then the live error only.
+    expect(got).toEqual([{ i: 301, level: 'error' }]);
+  });
+
   it('tails over WebSocket: history first, then new lines as they are pushed', async () => {
     const ws = new WebSocket(`${server.url.replace('http', 'ws')}/loki/api/v1/tail?query=${enc('{app="web"} |= "info"')}&start=${ts(280)}&limit=10`);
     const frames: Array<{ streams: Array<{ values: Array<[string, string]> }>; dropped_entries: unknown }> = [];

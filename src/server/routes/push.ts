@@ -3,6 +3,7 @@ import { decodePush, PushDecodeError } from '../../protocols/loki/index.js';
 import { tenantOf, type ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { decodeBody } from '../ingest/body.js';
+import { withDetectedLevel } from '../ingest/level.js';
 import { parseNativePush } from '../ingest/native.js';
 import type { IngestStream, SubmitOptions } from '../ingest/writer.js';
 
@@ -13,7 +14,12 @@ export function registerPushRoutes(app: FastifyInstance, ctx: ServerContext): vo
   const ingest = async (tenant: string, streams: IngestStream[], opts: SubmitOptions = {}) => {
     const result = await ctx.writer.submit(tenant, streams, opts);
     if (ctx.hub.hasSubscribers(tenant)) {
-      ctx.hub.publish(tenant, streams.flatMap((s) => s.entries.map((e) => ({ tsNs: e.tsNs, labels: s.labels, line: e.line }))));
+      // Live lines carry the metadata stored with them, so `| detected_level="error"` and
+      // level colouring work the same live as in a query.
+      const detect = ctx.config.ingest.detect_level;
+      ctx.hub.publish(tenant, streams.flatMap((s) => s.entries.map((e) => ({
+        tsNs: e.tsNs, labels: s.labels, line: e.line, metadata: detect ? withDetectedLevel(e.line, s.labels, e.metadata) : e.metadata,
+      }))));
     }
     return result;
   };

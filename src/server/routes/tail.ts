@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { planLogQuery } from '../../logql/index.js';
+import { withMetadata } from '../../logql/labels.js';
 import { compilePipeline } from '../../logql/pipeline/index.js';
 import { nowNs } from '../../core/time.js';
 import { tenantOf, type ServerContext } from '../context.js';
@@ -17,6 +18,16 @@ const MAX_BUFFERED = 1 << 20;
  * (at most `limit`), then every new matching line as it is ingested. A client that cannot
  * keep up gets `dropped_entries` instead of an ever-growing buffer.
  */
+/**
+ * Browsers cannot set headers on a WebSocket, so this route alone also takes the token as
+ * `?token=`; a header, when present, wins. Query strings can end up in access logs: the UI
+ * uses it only for the socket, every other call sends the header.
+ */
+function bearerFromQuery(q: Query): string | undefined {
+  const t = one(q, 'token');
+  return t ? `Bearer ${t}` : undefined;
+}
+
 export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): void {
   app.get('/loki/api/v1/tail', { websocket: true }, (socket, req) => {
     let unsubscribe: (() => void) | null = null;
@@ -26,8 +37,8 @@ export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): voi
       socket.close(err instanceof HttpError && err.status < 500 ? 4400 : 1011, msg.slice(0, 120));
     };
     try {
-      const tenant = tenantOf(ctx, req, 'read');
       const q = req.query as Query;
+      const tenant = tenantOf(ctx, req, 'read', bearerFromQuery(q));
       const expr = parseQuery(one(q, 'query'));
       if (expr.kind !== 'log') throw new HttpError(400, 'tail needs a log query, not a metric query');
       const { scan } = planLogQuery(expr);
@@ -43,7 +54,7 @@ export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): voi
         const dropped: Array<{ labels: Record<string, string>; timestamp: string }> = [];
         for (const e of entries) {
           if (!matches(e.labels)) continue;
-          const out = pipeline.process(e.line, e.labels, e.tsNs);
+          const out = pipeline.process(e.line, withMetadata(e.labels, e.metadata), e.tsNs);
           if (!out) continue;
           if (socket.bufferedAmount > MAX_BUFFERED) {
             dropped.push({ labels: { ...out.labels }, timestamp: e.tsNs.toString() });
@@ -65,7 +76,7 @@ export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): voi
       void (async () => {
         const history: TailEntry[] = [];
         for await (const rows of ctx.engine.scan({ tenant, matchers: scan.matchers, lineFilters: scan.lineFilters, startNs, endNs: nowNs() + 1n, direction: 'backward', limit })) {
-          for (const r of rows) history.push({ tsNs: r.tsNs, labels: r.labels, line: r.line });
+          for (const r of rows) history.push({ tsNs: r.tsNs, labels: r.labels, line: r.line, metadata: r.metadata });
         }
         history.reverse();
         const seen = history.length ? history[history.length - 1].tsNs : -1n;

@@ -1,0 +1,64 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
+import type { ServerContext } from '../context.js';
+
+/**
+ * The UI renders untrusted log lines, so the page may only talk to this server, load its own
+ * hashed assets, and never be framed. Vite's output has no inline script or style element;
+ * Preact sets styles through the CSSOM, which style-src does not restrict.
+ */
+export const UI_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; " +
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+});
+
+/** Paths that belong to the API (or are files): never answered with index.html. */
+const NOT_CLIENT_ROUTE = /^\/(?:loki|api|assets|metrics|ready)(?:\/|$)|\.[A-Za-z0-9]+$/;
+
+/**
+ * The built UI: dist/ui next to the compiled server (dist/server/routes/ → dist/ui/). Run
+ * from source (vitest, tsx) this module sits in src/server/routes/, where ../../ui/ is the
+ * UI's source; the build output is then the repository's dist/ui.
+ */
+export function defaultUiDir(): string {
+  const fromSource = import.meta.url.endsWith('.ts');
+  return fileURLToPath(new URL(fromSource ? '../../../dist/ui/' : '../../ui/', import.meta.url));
+}
+
+export async function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  const cfg = ctx.config.ui;
+  if (!cfg.enabled) return;
+  const dir = cfg.dir ?? defaultUiDir();
+  if (!existsSync(`${dir}/index.html`)) {
+    app.get('/', async (_req, reply) =>
+      reply.code(503).header('cache-control', 'no-store').type('text/plain; charset=utf-8')
+        .send(`The web UI is not built (no ${dir}/index.html): run \`npm run build\`.\n`));
+    return;
+  }
+  await app.register(fastifyStatic, {
+    root: dir,
+    prefix: '/',
+    // One route per file at startup: unknown paths fall through to the API's 404 or the
+    // client-route fallback below instead of a filesystem lookup per request.
+    wildcard: false,
+    index: false,
+    cacheControl: false,
+    setHeaders: (res, path) => {
+      for (const [k, v] of Object.entries(UI_SECURITY_HEADERS)) res.setHeader(k, v);
+      // Vite names assets by content hash, so they never change; index.html names the current ones.
+      res.setHeader('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+    },
+  });
+  app.get('/', (_req, reply) => reply.sendFile('index.html'));
+  app.get('/*', (req, reply) => {
+    const path = req.url.split('?')[0]!;
+    if (NOT_CLIENT_ROUTE.test(path)) return reply.callNotFound();
+    return reply.sendFile('index.html');
+  });
+}
