@@ -37,6 +37,10 @@ describe('loggy demo', () => {
     demo = loggy(['demo', '--dir', tmp.dir, '--listen', '127.0.0.1:0', '--speed', '4', '--rotate-bytes', '4096']);
     const url = (await waitFor(() => /UI\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(demo!.stderr())?.[1], 30_000, 'the demo to print its UI address')) as string;
     expect(demo.stderr()).toMatch(/logs -n shop deploy\/web --tail 5/);
+    // The address it prints is the web UI.
+    const page = await fetch(`${url}/`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/<title>Loggy<\/title>[\s\S]*<script type="module"[^>]* src="\/assets\/index-[\w-]+\.js"/);
 
     // The Job runs 30 lines at 4/s, then its pod is deleted with its files: the store keeps them.
     const backup = await waitFor<Entry[] | false>(async () => {
