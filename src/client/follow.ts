@@ -91,9 +91,11 @@ export class PrintedSet {
   }
 }
 
+/** Waits `ms`, or less if `signal` aborts; the abort listener goes when the wait ends (reconnects add one each). */
 const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((r) => {
-  const t = setTimeout(r, ms);
-  signal?.addEventListener('abort', () => { clearTimeout(t); r(); }, { once: true });
+  const onAbort = () => { clearTimeout(t); r(); };
+  const t = setTimeout(() => { signal?.removeEventListener('abort', onAbort); r(); }, ms);
+  signal?.addEventListener('abort', onAbort, { once: true });
 });
 
 /**
@@ -200,9 +202,13 @@ export async function follow(client: StoreClient, opts: FollowOptions): Promise<
             const fresh = printed.fresh(await split(page));
             if (fresh.length) await opts.print(fresh);
           }
-          const live = printed.fresh(await split(buffered.splice(0)));
+          // Lines keep arriving while split() awaits the store: drain until a pass finds the
+          // buffer empty, and switch to live printing in that same synchronous step.
+          for (let b = buffered.splice(0); b.length > 0; b = buffered.splice(0)) {
+            const live = printed.fresh(await split(b));
+            if (live.length) await opts.print(live);
+          }
           catchingUp = false;
-          if (live.length) await opts.print(live);
         });
       });
     });
