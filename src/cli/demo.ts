@@ -4,7 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { agentConfigSchema } from '../agent/config.js';
-import { startAgent } from '../agent/run.js';
+import { startAgent, type RunningAgent } from '../agent/run.js';
 import { createLogger } from '../core/logger.js';
 import { serverConfigSchema } from '../server/config.js';
 import { DEMO_NODE, DemoCluster } from '../sim/demo-cluster.js';
@@ -74,60 +74,68 @@ export function registerDemo(program: Command): void {
       }
 
       const cluster = new DemoCluster({ root, speed: flags.speed, rotateBytes: flags.rotateBytes });
-      await cluster.start();
-      const kubeconfig = cluster.api.writeKubeconfig(dir);
-      const kube = { node_name: DEMO_NODE, kubeconfig };
-      const agentConfig = agentConfigSchema.parse({
-        data_dir: join(dir, 'agent'),
-        log_level: 'warn',
-        sources: {
-          node: { type: 'kubernetes_logs', root },
-          pod_files: { type: 'kubernetes_pod_files', root, ...kube },
-        },
-        transforms: {
-          k8s: { type: 'kube_metadata', inputs: ['node', 'pod_files'], ...kube, namespace_labels: ['team'] },
-          fields: { type: 'parse', inputs: ['k8s'], format: 'none' },
-        },
-        sinks: {
-          store: { type: 'loggy', inputs: ['fields'], endpoint: server.url },
-          ...(flags.print ? { console: { type: 'console', inputs: ['fields'] } } : {}),
-        },
-      });
-      const agent = await startAgent(agentConfig, { log, checkHeap: false });
-      await writeFile(join(dir, 'README.txt'), `loggy demo data: store/ is kept across runs; node/ and agent/ are recreated.\n`);
+      let agent: RunningAgent | null = null;
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await cluster.start();
+        const kubeconfig = cluster.api.writeKubeconfig(dir);
+        const kube = { node_name: DEMO_NODE, kubeconfig };
+        const agentConfig = agentConfigSchema.parse({
+          data_dir: join(dir, 'agent'),
+          log_level: 'warn',
+          sources: {
+            node: { type: 'kubernetes_logs', root },
+            pod_files: { type: 'kubernetes_pod_files', root, ...kube },
+          },
+          transforms: {
+            k8s: { type: 'kube_metadata', inputs: ['node', 'pod_files'], ...kube, namespace_labels: ['team'] },
+            fields: { type: 'parse', inputs: ['k8s'], format: 'none' },
+          },
+          sinks: {
+            store: { type: 'loggy', inputs: ['fields'], endpoint: server.url },
+            ...(flags.print ? { console: { type: 'console', inputs: ['fields'] } } : {}),
+          },
+        });
+        agent = await startAgent(agentConfig, { log, checkHeap: false });
+        await writeFile(join(dir, 'README.txt'), `loggy demo data: store/ is kept across runs; node/ and agent/ are recreated.\n`);
 
-      const ui = `${server.url}/`;
-      const me = selfCommand();
-      process.stderr.write([
-        '',
-        `loggy demo is running: a simulated node "${DEMO_NODE}" with ${cluster.podNames().length} pods, the agent, and the store.`,
-        '',
-        `  UI       ${ui}`,
-        `  Grafana  add a Loki data source with URL ${server.url}`,
-        `  data     ${dir}`,
-        '',
-        'Try, in another terminal:',
-        `  ${me} logs counter                                   the seeds' counter pod`,
-        `  ${me} logs -n shop deploy/web --tail 5 --prefix      a JSON web service, two replicas`,
-        `  ${me} logs -n shop deploy/orders --grep Exception    Java stack traces, one event each`,
-        `  ${me} logs deploy/sync-worker --previous             the crash-looping pod's last run`,
-        `  ${me} logs -n shop cronjob/db-backup                 still there after the Job's pod is deleted`,
-        `  ${me} logs -n billing invoicer-0                     in-pod files collected through loggy.io/files`,
-        `  ${me} query 'sum by (namespace) (count_over_time({namespace=~".+"}[1m]))'`,
-        '',
-        'Ctrl-C stops everything.',
-        '',
-      ].join('\n'));
+        const ui = `${server.url}/`;
+        const me = selfCommand();
+        process.stderr.write([
+          '',
+          `loggy demo is running: a simulated node "${DEMO_NODE}" with ${cluster.podNames().length} pods, the agent, and the store.`,
+          '',
+          `  UI       ${ui}`,
+          `  Grafana  add a Loki data source with URL ${server.url}`,
+          `  data     ${dir}`,
+          '',
+          'Try, in another terminal:',
+          `  ${me} logs counter                                   the seeds' counter pod`,
+          `  ${me} logs -n shop deploy/web --tail 5 --prefix      a JSON web service, two replicas`,
+          `  ${me} logs -n shop deploy/orders --grep Exception    Java stack traces, one event each`,
+          `  ${me} logs deploy/sync-worker --previous             the crash-looping pod's last run`,
+          `  ${me} logs -n shop cronjob/db-backup                 still there after the Job's pod is deleted`,
+          `  ${me} logs -n billing invoicer-0                     in-pod files collected through loggy.io/files`,
+          `  ${me} query 'sum by (namespace) (count_over_time({namespace=~".+"}[1m]))'`,
+          '',
+          'Ctrl-C stops everything.',
+          '',
+        ].join('\n'));
 
-      await Promise.race([stop, ...(flags.duration !== undefined ? [new Promise((r) => setTimeout(r, flags.duration! * 1000))] : [])]);
-      process.stderr.write('loggy demo: stopping the node, then the agent (it delivers what it read), then the store\n');
-      cluster.pause();
-      // Let the agent read the node's last writes before it stops reading.
-      await new Promise((r) => setTimeout(r, 800));
-      await agent.stop();
-      await cluster.stop();
+        await Promise.race([stop, ...(flags.duration !== undefined ? [new Promise((r) => (timer = setTimeout(r, flags.duration! * 1000)))] : [])]);
+        process.stderr.write('loggy demo: stopping the node, then the agent (it delivers what it read), then the store\n');
+        cluster.pause();
+        // Let the agent read the node's last writes before it stops reading.
+        await new Promise((r) => setTimeout(r, 800));
+      } finally {
+        // Also after a failed start: whatever started is stopped, or the process never exits.
+        clearTimeout(timer);
+        cluster.pause();
+        await agent?.stop();
+        await cluster.stop();
+        await server.stop();
+      }
       const delivered = await agent.metrics.total('loggy_sink_events_total');
-      await server.stop();
       process.stderr.write(`loggy demo: the agent delivered ${delivered} events; the store's data stays in ${join(dir, 'store')}\n`);
       process.exitCode = 0;
     });

@@ -90,6 +90,7 @@ export class DemoCluster {
 
   async stop(): Promise<void> {
     this.pause();
+    await Promise.all(this.removals);
     for (const p of this.pods) for (const w of p.writers.values()) await w.close();
     await this.api.stop();
   }
@@ -195,7 +196,7 @@ export class DemoCluster {
     for (const p of [...this.pods]) {
       if (p.finishedAt !== undefined) {
         // kubelet removes a deleted pod's log directory; only the store remembers it now.
-        if (Date.now() - p.finishedAt > 15_000 / this.speed) void this.remove(p);
+        if (Date.now() - p.finishedAt > 15_000 / this.speed) this.removeSoon(p);
         continue;
       }
       for (const { writer, voice } of p.voices) {
@@ -221,8 +222,18 @@ export class DemoCluster {
     }
   }
 
-  private async remove(p: DemoPod): Promise<void> {
+  /** Removal runs in the background; a failure is said, not thrown (the demo's process hosts the store too). */
+  private removeSoon(p: DemoPod): void {
     this.pods.splice(this.pods.indexOf(p), 1);
+    const job = this.remove(p)
+      .catch((err: unknown) => process.stderr.write(`loggy demo: could not remove pod ${p.pod.metadata.name}: ${(err as Error).message}\n`))
+      .finally(() => this.removals.delete(job));
+    this.removals.add(job);
+  }
+
+  private readonly removals = new Set<Promise<unknown>>();
+
+  private async remove(p: DemoPod): Promise<void> {
     for (const w of p.writers.values()) await w.dispose();
     this.api.deletePod(p.pod.metadata.uid);
     await rm(join(this.opts.root, 'var/log/pods', `${p.pod.metadata.namespace}_${p.pod.metadata.name}_${p.pod.metadata.uid}`), { recursive: true, force: true });

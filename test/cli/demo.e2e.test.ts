@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loggy, tempDir, waitFor, type Proc } from '../helpers/proc.js';
@@ -111,5 +112,28 @@ describe('loggy demo', () => {
     expect(code).toBe(0);
     expect(demo.stderr()).toMatch(/the agent delivered \d+ events/);
     expect(demo.stderr()).not.toMatch(/"level":(50|60)/);
+  });
+
+  it('says which address is taken and exits instead of hanging', { timeout: 60_000 }, async () => {
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    const port = (busy.address() as AddressInfo).port;
+    try {
+      const p = loggy(['demo', '--dir', join(tmp.dir, 'second'), '--listen', `127.0.0.1:${port}`]);
+      const { code } = await p.exited;
+      expect(code).toBe(1);
+      expect(p.stderr()).toContain(`127.0.0.1:${port} is in use`);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('stops at --duration and exits', { timeout: 60_000 }, async () => {
+    const started = Date.now();
+    const p = loggy(['demo', '--dir', join(tmp.dir, 'third'), '--listen', '127.0.0.1:0', '--duration', '3']);
+    const { code } = await p.exited;
+    expect(code).toBe(0);
+    expect(p.stderr()).toMatch(/the agent delivered [1-9]\d* events/);
+    expect(Date.now() - started).toBeLessThan(30_000);
   });
 });
