@@ -88,4 +88,26 @@ describe('authentication and tenants', () => {
     // Everywhere else the query parameter means nothing.
     expect((await getJson(`${u}/loki/api/v1/labels?token=reader-aaaaaaaaaaaaaaaa`)).status).toBe(401);
   });
+
+  it('refuses a tail WebSocket a browser opens from another origin (cross-site WebSocket hijacking), auth off too', async () => {
+    server = await startTestServer();
+    const u = server.url;
+    expect((await push(u, {}, { app: 'alpha' }, 'secret line')).status).toBe(204);
+    const open = (origin?: string) => new Promise<{ frames: string[]; status?: number }>((resolve) => {
+      const ws = new WebSocket(`${u.replace('http', 'ws')}/loki/api/v1/tail?query=${encodeURIComponent('{app="alpha"}')}&start=${since()}`, origin ? { origin } : {});
+      const frames: string[] = [];
+      ws.on('message', (d) => {
+        frames.push(d.toString());
+        ws.close();
+      });
+      ws.on('unexpected-response', (_req, res) => resolve({ frames, status: res.statusCode }));
+      ws.on('error', () => undefined);
+      ws.on('close', () => resolve({ frames }));
+    });
+    const evil = await open('https://evil.example');
+    expect(evil.status).toBe(403);
+    expect(evil.frames).toEqual([]);
+    expect((await open(u)).frames.join('')).toContain('secret line');
+    expect((await open()).frames.join('')).toContain('secret line');
+  });
 });

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { planLogQuery } from '../../logql/index.js';
 import { withMetadata } from '../../logql/labels.js';
 import { compilePipeline } from '../../logql/pipeline/index.js';
@@ -29,7 +29,19 @@ function bearerFromQuery(q: Query): string | undefined {
 }
 
 export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): void {
-  app.get('/loki/api/v1/tail', { websocket: true }, (socket, req) => {
+  // A browser sends Origin on every WebSocket; any web page could otherwise open this socket
+  // to a store on localhost or the intranet and read its logs (cross-site WebSocket
+  // hijacking), with the visitor's network position and, auth off, no token at all. Clients
+  // that are not browsers (logcli, loggy logs, Grafana's backend) send no Origin.
+  const sameOrigin = (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    const origin = req.headers.origin;
+    if (origin !== undefined && !isSameOrigin(origin, req.headers.host)) {
+      void reply.code(403).type('text/plain; charset=utf-8').send(`tail: WebSocket from another origin (${origin.slice(0, 100)}) refused\n`);
+      return;
+    }
+    done();
+  };
+  app.get('/loki/api/v1/tail', { websocket: true, preValidation: sameOrigin }, (socket, req) => {
     let unsubscribe: (() => void) | null = null;
     socket.on('close', () => unsubscribe?.());
     const fail = (err: unknown) => {
@@ -88,4 +100,13 @@ export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): voi
       fail(err);
     }
   });
+}
+
+/** Whether a browser's Origin names the host the request was sent to. */
+export function isSameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return host !== undefined && new URL(origin).host === host;
+  } catch {
+    return false;
+  }
 }

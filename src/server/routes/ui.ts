@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
@@ -7,11 +8,12 @@ import type { ServerContext } from '../context.js';
 /**
  * The UI renders untrusted log lines, so the page may only talk to this server, load its own
  * hashed assets, and never be framed. Vite's output has no inline script or style element;
- * Preact sets styles through the CSSOM, which style-src does not restrict.
+ * Preact sets styles through the CSSOM, which style-src does not restrict. `connect-src 'self'`
+ * covers this origin's ws:/wss: in current browsers; `ws: wss:` would let any host in.
  */
 export const UI_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'content-security-policy':
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self' ws: wss:; " +
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
     "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
@@ -52,7 +54,8 @@ export async function registerUiRoutes(app: FastifyInstance, ctx: ServerContext)
     setHeaders: (res, path) => {
       for (const [k, v] of Object.entries(UI_SECURITY_HEADERS)) res.setHeader(k, v);
       // Vite names assets by content hash, so they never change; index.html names the current ones.
-      res.setHeader('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      // Judged on the path inside the UI directory: the directory's own path may hold "assets".
+      res.setHeader('cache-control', relative(dir, path).startsWith(`assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
   app.get('/', (_req, reply) => reply.sendFile('index.html'));
