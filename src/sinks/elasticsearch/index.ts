@@ -68,8 +68,9 @@ export const elasticsearchSinkSchema = z.strictObject({
   if (typeof cfg.data_stream === 'object') {
     for (const k of ['type', 'dataset', 'namespace'] as const) {
       const v = cfg.data_stream[k];
-      if (v !== v.toLowerCase() || BAD_INDEX_CHARS.test(v) || v.includes('-') && k !== 'namespace') {
-        ctx.addIssue({ code: 'custom', path: ['data_stream', k], message: `data_stream.${k}: lower case, without spaces or special characters${k === 'namespace' ? '' : ' or -'}` });
+      // `-` separates the three parts of the name (Elastic's data stream naming scheme).
+      if (v !== v.toLowerCase() || BAD_INDEX_CHARS.test(v) || v.includes('-')) {
+        ctx.addIssue({ code: 'custom', path: ['data_stream', k], message: `data_stream.${k}: lower case, without spaces, - or special characters` });
       }
     }
   }
