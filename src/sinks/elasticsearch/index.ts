@@ -247,7 +247,10 @@ export function kubernetesObject(labels: Readonly<Record<string, string>>, dedot
     if (k.startsWith('namespace_label_')) nest('namespace_labels', k.slice(16), v);
     else if (k.startsWith('label_')) nest('labels', k.slice(6), v);
     else if (k.startsWith('annotation_')) nest('annotations', k.slice(11), v);
-    else if (typeof out[k] !== 'object') out[dedotKeys ? dedot(k) : k] = v;
+    else {
+      const key = dedotKeys ? dedot(k) : k;
+      if (typeof out[key] !== 'object') out[key] = v; // a plain `labels` label does not replace the label_* group
+    }
   }
   return out;
 }
