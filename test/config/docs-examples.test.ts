@@ -9,7 +9,7 @@ describe('docs examples', () => {
     const md = readFileSync(new URL('../../docs/agent.md', import.meta.url), 'utf8');
     const block = /## Configuration[\s\S]*?```yaml\n([\s\S]*?)```/.exec(md)?.[1];
     expect(block).toBeDefined();
-    const cfg = parseConfig(block!, 'docs/agent.md', agentConfigSchema, { env: { NODE_NAME: 'node-1', LOGGY_TOKEN: 'secret' } });
+    const cfg = parseConfig(block!, 'docs/agent.md', agentConfigSchema, { env: { NODE_NAME: 'node-1', LOGGY_TOKEN: 'secret', ES_API_KEY: 'id:key' } });
     expect(Object.keys(cfg.transforms)).toContain('fields');
     expect(cfg.sinks.out!.inputs).toEqual(['fields']);
   });
