@@ -1,26 +1,21 @@
 import { parseRfc3339Nano } from '../core/time.js';
+import { parseGoDuration as parseGoNs } from '../logql/units.js';
 import { UsageError } from './errors.js';
 
-const UNITS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
 /**
- * A Go duration as kubectl's `--since` takes it: `5s`, `1h30m`, `250ms`, `1.5h`. A sign or a
- * bare number is refused (Go requires a unit except for "0"). Returns milliseconds.
+ * A Go duration as kubectl's `--since` takes it: `5s`, `1h30m`, `250ms`, `1.5h`, parsed by
+ * LogQL's Go-duration parser. A sign is refused (a look-back is never negative). Returns ms.
  */
 export function parseGoDuration(text: string, flag = '--since'): number {
   const t = text.trim();
-  if (t === '0') return 0;
-  const re = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)/y;
-  let total = 0;
-  let pos = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(t)) !== null) {
-    total += Number(m[1]) * UNITS[m[2]!]!;
-    pos = re.lastIndex;
-  }
-  if (pos === 0 || pos !== t.length) {
+  let ns: number;
+  try {
+    if (/^[-+]/.test(t)) throw new Error('signed');
+    ns = parseGoNs(t);
+  } catch {
     throw new UsageError(`invalid ${flag} "${text}": expected a duration such as 5s, 2m, 1h30m (units ns, us, ms, s, m, h)`);
   }
+  const total = ns / 1e6;
   if (!Number.isFinite(total) || total > 1e15) throw new UsageError(`invalid ${flag} "${text}": too large`);
   return total;
 }

@@ -1,5 +1,5 @@
 import { parseSelectorRequirements, SelectorError } from '../kube/selector.js';
-import { regexError } from '../logql/regex.js';
+import { escapeRegex, regexError } from '../logql/regex.js';
 import { UsageError } from './errors.js';
 
 /** A LogQL label matcher, rendered as `name op "value"`. */
@@ -54,10 +54,6 @@ export function podLabelName(key: string): string {
   return `label_${key.replace(/[^a-zA-Z0-9_]/g, '_')}`;
 }
 
-/** Escapes a value for a regex matcher (label values are [-A-Za-z0-9_.], but be safe). */
-function reEscape(s: string): string {
-  return s.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
-}
 
 /**
  * A kubectl label selector (`-l`) → LogQL matchers on the agent's `label_*` labels. Exact:
@@ -83,7 +79,7 @@ export function selectorMatchers(selector: string): Matcher[] {
       case 'notin': {
         const values = [...r.values];
         if (values.length === 1) return { name, op: r.op === 'in' ? '=' : '!=', value: values[0]! };
-        return { name, op: r.op === 'in' ? '=~' : '!~', value: values.map(reEscape).join('|') };
+        return { name, op: r.op === 'in' ? '=~' : '!~', value: values.map(escapeRegex).join('|') };
       }
     }
   });
@@ -143,7 +139,7 @@ export function selectionMatchers(sel: LogsSelection): Matcher[] {
   }
   if (sel.labelSelector !== undefined) m.push(...selectorMatchers(sel.labelSelector));
   if (sel.containers?.length === 1) m.push({ name: 'container', op: '=', value: sel.containers[0]! });
-  else if (sel.containers && sel.containers.length > 1) m.push({ name: 'container', op: '=~', value: sel.containers.map(reEscape).join('|') });
+  else if (sel.containers && sel.containers.length > 1) m.push({ name: 'container', op: '=~', value: sel.containers.map(escapeRegex).join('|') });
   if (sel.restart !== undefined) m.push({ name: 'restart', op: '=', value: sel.restart });
   return m;
 }
