@@ -3,11 +3,12 @@ import type { ComponentContext, Sink } from '../core/component.js';
 import { BlackholeSink, blackholeSinkSchema } from './blackhole/index.js';
 import { ConsoleSink, consoleSinkSchema } from './console/index.js';
 import { FileSink, fileSinkSchema } from './file/index.js';
+import { HttpSink, httpSinkSchema } from './http/index.js';
 import { LokiSink, lokiSinkSchema } from './loki/index.js';
 import { LoggySink, loggySinkSchema } from './loggy/index.js';
 
 /** The one place sinks are registered: schema for the config, constructor for the topology. */
-export const sinkSchema = z.discriminatedUnion('type', [blackholeSinkSchema, consoleSinkSchema, fileSinkSchema, loggySinkSchema, lokiSinkSchema]);
+export const sinkSchema = z.discriminatedUnion('type', [blackholeSinkSchema, consoleSinkSchema, fileSinkSchema, httpSinkSchema, loggySinkSchema, lokiSinkSchema]);
 export type SinkConfig = z.infer<typeof sinkSchema>;
 
 export function createSink(cfg: SinkConfig, ctx: ComponentContext): Sink {
@@ -15,6 +16,7 @@ export function createSink(cfg: SinkConfig, ctx: ComponentContext): Sink {
     case 'blackhole': return new BlackholeSink(cfg, ctx);
     case 'console': return new ConsoleSink(cfg, ctx);
     case 'file': return new FileSink(cfg, ctx);
+    case 'http': return new HttpSink(cfg, ctx);
     case 'loggy': return new LoggySink(cfg, ctx);
     case 'loki': return new LokiSink(cfg, ctx);
   }
