@@ -35,7 +35,7 @@ export const httpSinkCommon = {
  * and network failures retryable (honouring Retry-After); any other 4xx rejected for good.
  */
 // The cast: @types/node's Buffer is over ArrayBufferLike, fetch's BodyInit wants ArrayBuffer; same bytes.
-export async function post(url: string, body: Buffer, headers: Record<string, string>, timeoutMs: number, method: 'POST' | 'PUT' = 'POST'): Promise<{ status: number; text: string }> {
+export async function post(url: string, body: Buffer, headers: Record<string, string>, timeoutMs: number, method: 'POST' | 'PUT' = 'POST'): Promise<{ status: number; text: string; body: Buffer }> {
   // A timer of our own, cleared as soon as the answer is read: with AbortSignal.timeout the
   // signal (and through fetch's abort listener the request and its body) lives until the
   // timeout fires, so at a few requests per second and a 30 s timeout, tens of MiB of sent
@@ -46,18 +46,21 @@ export async function post(url: string, body: Buffer, headers: Record<string, st
   let statusText: string;
   let retryAfter: string | null;
   let text: string;
+  let answer: Buffer;
   try {
     const res = await fetch(url, { method, body: body as unknown as Uint8Array<ArrayBuffer>, headers, signal: ac.signal });
     ({ status, statusText } = res);
     retryAfter = res.headers.get('retry-after');
-    text = await res.text().catch(() => '');
+    // The bytes too: an OTLP receiver answers in protobuf.
+    answer = Buffer.from(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
+    text = answer.toString('utf8');
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     throw new RetryableError(`${method} ${url} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
   } finally {
     clearTimeout(timer);
   }
-  if (status >= 200 && status < 300) return { status, text };
+  if (status >= 200 && status < 300) return { status, text, body: answer };
   const shown = text.slice(0, 500).trim();
   const msg = `${method} ${url}: ${status} ${statusText}${shown ? `: ${shown}` : ''}`;
   if (status === 408 || status === 429 || status >= 500) throw new RetryableError(msg, parseRetryAfter(retryAfter));
