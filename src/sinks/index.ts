@@ -6,9 +6,10 @@ import { FileSink, fileSinkSchema } from './file/index.js';
 import { HttpSink, httpSinkSchema } from './http/index.js';
 import { LokiSink, lokiSinkSchema } from './loki/index.js';
 import { LoggySink, loggySinkSchema } from './loggy/index.js';
+import { OtlpSink, otlpSinkSchema } from './otlp/index.js';
 
 /** The one place sinks are registered: schema for the config, constructor for the topology. */
-export const sinkSchema = z.discriminatedUnion('type', [blackholeSinkSchema, consoleSinkSchema, fileSinkSchema, httpSinkSchema, loggySinkSchema, lokiSinkSchema]);
+export const sinkSchema = z.discriminatedUnion('type', [blackholeSinkSchema, consoleSinkSchema, fileSinkSchema, httpSinkSchema, loggySinkSchema, lokiSinkSchema, otlpSinkSchema]);
 export type SinkConfig = z.infer<typeof sinkSchema>;
 
 export function createSink(cfg: SinkConfig, ctx: ComponentContext): Sink {
@@ -19,5 +20,6 @@ export function createSink(cfg: SinkConfig, ctx: ComponentContext): Sink {
     case 'http': return new HttpSink(cfg, ctx);
     case 'loggy': return new LoggySink(cfg, ctx);
     case 'loki': return new LokiSink(cfg, ctx);
+    case 'otlp': return new OtlpSink(cfg, ctx);
   }
 }
