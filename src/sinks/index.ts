@@ -4,11 +4,13 @@ import { BlackholeSink, blackholeSinkSchema } from './blackhole/index.js';
 import { ConsoleSink, consoleSinkSchema } from './console/index.js';
 import { ElasticsearchSink, elasticsearchSinkSchema } from './elasticsearch/index.js';
 import { FileSink, fileSinkSchema } from './file/index.js';
+import { HttpSink, httpSinkSchema } from './http/index.js';
 import { LokiSink, lokiSinkSchema } from './loki/index.js';
 import { LoggySink, loggySinkSchema } from './loggy/index.js';
+import { OtlpSink, otlpSinkSchema } from './otlp/index.js';
 
 /** The one place sinks are registered: schema for the config, constructor for the topology. */
-export const sinkSchema = z.discriminatedUnion('type', [blackholeSinkSchema, consoleSinkSchema, elasticsearchSinkSchema, fileSinkSchema, loggySinkSchema, lokiSinkSchema]);
+export const sinkSchema = z.discriminatedUnion('type', [blackholeSinkSchema, consoleSinkSchema, elasticsearchSinkSchema, fileSinkSchema, httpSinkSchema, loggySinkSchema, lokiSinkSchema, otlpSinkSchema]);
 export type SinkConfig = z.infer<typeof sinkSchema>;
 
 export function createSink(cfg: SinkConfig, ctx: ComponentContext): Sink {
@@ -17,7 +19,9 @@ export function createSink(cfg: SinkConfig, ctx: ComponentContext): Sink {
     case 'console': return new ConsoleSink(cfg, ctx);
     case 'elasticsearch': return new ElasticsearchSink(cfg, ctx);
     case 'file': return new FileSink(cfg, ctx);
+    case 'http': return new HttpSink(cfg, ctx);
     case 'loggy': return new LoggySink(cfg, ctx);
     case 'loki': return new LokiSink(cfg, ctx);
+    case 'otlp': return new OtlpSink(cfg, ctx);
   }
 }

@@ -28,7 +28,10 @@ export async function runAgent(opts: { root: string; dataDir: string; out: strin
     shutdown_grace: 500,
     sources: { node: { type: 'kubernetes_logs', root: opts.root, poll_interval: 50, rescan_interval: 500, rotate_wait: 200, checkpoint_interval: 100, ...opts.source } },
     transforms,
-    sinks: { out: { type: 'file', inputs: [chain.length ? `t${chain.length - 1}` : 'node'], path: opts.out, ...opts.sink } },
+    // A sink of another type (no `path`) replaces the file sink's keys with its own.
+    sinks: { out: opts.sink?.type && opts.sink.type !== 'file'
+      ? { inputs: [chain.length ? `t${chain.length - 1}` : 'node'], ...opts.sink }
+      : { type: 'file', inputs: [chain.length ? `t${chain.length - 1}` : 'node'], path: opts.out, ...opts.sink } },
   });
   return startAgent(cfg, { log: opts.log ?? silentLogger });
 }

@@ -35,7 +35,7 @@ export const httpSinkCommon = {
  * and network failures retryable (honouring Retry-After); any other 4xx rejected for good.
  */
 // The cast: @types/node's Buffer is over ArrayBufferLike, fetch's BodyInit wants ArrayBuffer; same bytes.
-export async function post(url: string, body: Buffer, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; text: string }> {
+export async function post(url: string, body: Buffer, headers: Record<string, string>, timeoutMs: number, method: 'POST' | 'PUT' = 'POST'): Promise<{ status: number; text: string; body: Buffer }> {
   // A timer of our own, cleared as soon as the answer is read: with AbortSignal.timeout the
   // signal (and through fetch's abort listener the request and its body) lives until the
   // timeout fires, so at a few requests per second and a 30 s timeout, tens of MiB of sent
@@ -46,20 +46,23 @@ export async function post(url: string, body: Buffer, headers: Record<string, st
   let statusText: string;
   let retryAfter: string | null;
   let text: string;
+  let answer: Buffer;
   try {
-    const res = await fetch(url, { method: 'POST', body: body as unknown as Uint8Array<ArrayBuffer>, headers, signal: ac.signal });
+    const res = await fetch(url, { method, body: body as unknown as Uint8Array<ArrayBuffer>, headers, signal: ac.signal });
     ({ status, statusText } = res);
     retryAfter = res.headers.get('retry-after');
-    text = await res.text().catch(() => '');
+    // The bytes too: an OTLP receiver answers in protobuf.
+    answer = Buffer.from(await res.arrayBuffer().catch(() => new ArrayBuffer(0)));
+    text = answer.toString('utf8');
   } catch (err) {
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new RetryableError(`POST ${url} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
+    throw new RetryableError(`${method} ${url} failed: ${cause?.code ?? cause?.message ?? (err as Error).message}`);
   } finally {
     clearTimeout(timer);
   }
-  if (status >= 200 && status < 300) return { status, text };
+  if (status >= 200 && status < 300) return { status, text, body: answer };
   const shown = text.slice(0, 500).trim();
-  const msg = `POST ${url}: ${status} ${statusText}${shown ? `: ${shown}` : ''}`;
+  const msg = `${method} ${url}: ${status} ${statusText}${shown ? `: ${shown}` : ''}`;
   if (status === 408 || status === 429 || status >= 500) throw new RetryableError(msg, parseRetryAfter(retryAfter));
   // Wrong token or URL: the events are fine and an operator will fix the config; giving them
   // up would lose everything meanwhile. Retried (with backoff), loudly.
@@ -105,12 +108,16 @@ export interface SinkItem {
 /**
  * What the HTTP sinks' write() does: flatten the batches, send them with `send`, splitting
  * refused requests down to the events refused on their own, which go to the dead letters.
+ * `chunks`, when given, cuts the events into consecutive requests first (a body size cap).
  */
-export function deliverBatches(ctx: ComponentContext, deadLetter: DeadLetterFile | null, batches: readonly EventBatch[], send: (items: SinkItem[]) => Promise<void>): Promise<void> {
+export async function deliverBatches(ctx: ComponentContext, deadLetter: DeadLetterFile | null, batches: readonly EventBatch[], send: (items: SinkItem[]) => Promise<void>, chunks?: (items: SinkItem[]) => SinkItem[][]): Promise<void> {
   const items: SinkItem[] = [];
   for (const b of batches) for (const ev of b.events) items.push({ b, ev });
-  return sendSplitting(items, send, (part, err) =>
-    refuse(ctx, deadLetter, part.map(({ b, ev }) => ({ labels: b.source.labels, event: ev })), err.status, err.message));
+  const refused = (part: SinkItem[], err: RejectedError) =>
+    refuse(ctx, deadLetter, part.map(({ b, ev }) => ({ labels: b.source.labels, event: ev })), err.status, err.message);
+  // A sink with a cap on its request size cuts the write into requests under it, sent in
+  // order, each split on its own when refused (a refusal does not resend the requests before it).
+  for (const part of chunks ? chunks(items) : [items]) await sendSplitting(part, send, refused);
 }
 
 /**

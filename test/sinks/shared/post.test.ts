@@ -17,7 +17,7 @@ async function serve(handler: Parameters<typeof createServer>[1]): Promise<strin
 describe('post', () => {
   it('returns the status and the whole answer on 2xx', async () => {
     const url = await serve((req, res) => req.resume().on('end', () => res.end('{"ok":true}')));
-    expect(await post(url, Buffer.from('x'), {}, 2000)).toEqual({ status: 200, text: '{"ok":true}' });
+    expect(await post(url, Buffer.from('x'), {}, 2000)).toEqual({ status: 200, text: '{"ok":true}', body: Buffer.from('{"ok":true}') });
   });
 
   it('gives up on a receiver that accepts and never answers, as retryable, at the timeout', async () => {
