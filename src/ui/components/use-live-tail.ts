@@ -46,6 +46,7 @@ export function useLiveTail({ enabled, query, cap, rows, setRows, nextId }: Opti
     const stop = openTail(query, msToNs(Date.now()), 100, {
       onFrame(f) {
         const incoming = flattenStreams(f.streams ?? [], 'backward', nextId.current);
+        for (const row of incoming) row.live = true;
         nextId.current += incoming.length;
         const serverDropped = f.dropped_entries?.length ?? 0;
         if (serverDropped) setDropped((d) => ({ ...d, server: d.server + serverDropped }));

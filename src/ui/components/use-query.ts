@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { labelNames, queryLogs } from '../api.js';
-import { errorPosition, flattenStreams, offsetOf, type Row } from '../lib/rows.js';
+import { compareNs, errorPosition, flattenStreams, offsetOf, type Row } from '../lib/rows.js';
 import { formatSelector, splitQuery } from '../lib/selector.js';
 import { msToNs, resolveRange, type TimeRange } from '../lib/time.js';
 import type { QueryError } from './QueryBar.js';
@@ -61,7 +61,9 @@ export function useQuery(query: string, range: TimeRange, limit: number, runSeq:
       .then((streams) => {
         const out = flattenStreams(streams, 'backward', nextId.current);
         nextId.current += out.length;
-        setRows(out);
+        // Live lines the tail put on top while this query ran are newer than its end: keep them.
+        const live = rowsRef.current.filter((row) => row.live === true && compareNs(row.tsNs, end) > 0);
+        setRows(live.length ? live.concat(out) : out);
       })
       .catch((err: unknown) => {
         if (ac.signal.aborted) return;

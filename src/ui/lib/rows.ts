@@ -13,6 +13,8 @@ export interface Row {
   labels: Record<string, string>;
   line: string;
   level: Level;
+  /** Came from the live tail (not from the range query). */
+  live?: boolean;
 }
 
 /** Compares decimal nanosecond strings without BigInt allocations: longer is later. */
