@@ -134,7 +134,3 @@ export function renderTable(header: string[], rows: string[][], c: Colors, color
   return [color ? c.bold(head) : head, ...rows.map(fmt)].join('\n') + '\n';
 }
 
-/** `{a="1", b="2"}` as Prometheus and logcli print label sets. */
-export function labelsString(l: Labels): string {
-  return `{${Object.keys(l).sort().map((k) => `${k}=${JSON.stringify(l[k])}`).join(', ')}}`;
-}

@@ -2,7 +2,8 @@ import { formatRfc3339Nano, nowNs } from '../core/time.js';
 import { resolveClientConfig } from './config.js';
 import { parseCount, parseGoDuration, parseTimeFlag } from './duration.js';
 import { UsageError } from './errors.js';
-import { colors, formatLine, labelsString, MetadataSplitter, renderTable, useColor } from './format.js';
+import { labelsKey } from '../logql/labels.js';
+import { colors, formatLine, MetadataSplitter, renderTable, useColor } from './format.js';
 import { flattenStreams, StoreClient, type QueryData } from './http.js';
 import { Progress, type Io } from './io.js';
 import { maxFromRefusal } from './paginate.js';
@@ -51,18 +52,18 @@ export function renderResult(data: QueryData, output: 'table' | 'json' | 'raw', 
     return entries.map((e) => {
       const s = splitter.entry(e);
       const ts = formatRfc3339Nano(e.tsNs);
-      const lbl = labelsString(e.labels);
+      const lbl = labelsKey(e.labels);
       return `${color ? c.dim(ts) : ts} ${color ? c.cyan(lbl) : lbl} ${formatLine({ ...s, labels: {} }, { timestamps: false, prefix: false, json: false, color }, c)}\n`;
     }).join('');
   }
   if (data.resultType === 'matrix') {
-    if (output === 'raw') return data.result.map((s) => s.values.map(([t, v]) => `${labelsString(s.metric)} ${fmtTime(t)} ${fmtValue(v)}\n`).join('')).join('');
-    const rows = data.result.flatMap((s) => s.values.map(([t, v]) => [labelsString(s.metric), fmtTime(t), fmtValue(v)]));
+    if (output === 'raw') return data.result.map((s) => s.values.map(([t, v]) => `${labelsKey(s.metric)} ${fmtTime(t)} ${fmtValue(v)}\n`).join('')).join('');
+    const rows = data.result.flatMap((s) => s.values.map(([t, v]) => [labelsKey(s.metric), fmtTime(t), fmtValue(v)]));
     return rows.length ? renderTable(['SERIES', 'TIME', 'VALUE'], rows, c, color) : '';
   }
   if (data.resultType === 'vector') {
-    if (output === 'raw') return data.result.map((s) => `${labelsString(s.metric)} ${fmtValue(s.value[1])}\n`).join('');
-    const rows = data.result.map((s) => [labelsString(s.metric), fmtTime(s.value[0]), fmtValue(s.value[1])]);
+    if (output === 'raw') return data.result.map((s) => `${labelsKey(s.metric)} ${fmtValue(s.value[1])}\n`).join('');
+    const rows = data.result.map((s) => [labelsKey(s.metric), fmtTime(s.value[0]), fmtValue(s.value[1])]);
     return rows.length ? renderTable(['SERIES', 'TIME', 'VALUE'], rows, c, color) : '';
   }
   return `${fmtValue(data.result[1])}\n`;

@@ -55,7 +55,8 @@ export async function buildServer(config: ServerConfig, engine: StoreEngine, log
     log.error({ err: err.message, stack: err.stack }, 'request failed');
     return reply.code(500).type('text/plain; charset=utf-8').send(`internal error: ${err.message}\n`);
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).type('text/plain').send(`not found: ${req.method} ${req.url}\n`));
+  // The path only: a query string may hold a token (the tail socket's ?token=).
+  app.setNotFoundHandler((req, reply) => reply.code(404).type('text/plain').send(`not found: ${req.method} ${req.url.split('?')[0]}\n`));
 
   registerPushRoutes(app, ctx);
   registerQueryRoutes(app, ctx);
