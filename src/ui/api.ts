@@ -50,7 +50,15 @@ export interface RangeParams {
 }
 
 export async function queryLogs(p: RangeParams, signal?: AbortSignal): Promise<StreamResult[]> {
-  const data = await get<{ resultType: string; result: StreamResult[] }>('/loki/api/v1/query_range', { ...p }, signal);
+  let data: { resultType: string; result: StreamResult[] };
+  try {
+    data = await get<{ resultType: string; result: StreamResult[] }>('/loki/api/v1/query_range', { ...p }, signal);
+  } catch (err) {
+    // A shared link may ask for more lines than this store serves per query: take its maximum.
+    const max = err instanceof ApiError && err.status === 400 ? /over the maximum of (\d+) lines/.exec(err.message) : null;
+    if (!max || Number(max[1]) >= Number(p.limit)) throw err;
+    data = await get<{ resultType: string; result: StreamResult[] }>('/loki/api/v1/query_range', { ...p, limit: Number(max[1]) }, signal);
+  }
   if (data.resultType !== 'streams') throw new ApiError(400, 'expected a log query: this view shows lines');
   return data.result;
 }

@@ -329,6 +329,21 @@ describe.skipIf(!hasChromium)('web UI in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
+  it('takes the store\'s per-query maximum when a shared link asks for more lines', async () => {
+    const small = await startTestServer({ limits: { max_query_lines: 20 } });
+    try {
+      const r = await postBody(`${small.url}/loki/api/v1/push`, JSON.stringify({ streams: [{ stream: pod('shop', 'web-9', 'web', 'web'), values: Array.from({ length: 50 }, (_, i): [string, string] => [ns(now - 60_000 + i), `line ${i}`]) }] }),
+        { 'content-type': 'application/json' });
+      expect(r.status, r.text).toBe(204);
+      await page.goto(`${small.url}/?q=${encodeURIComponent('{namespace="shop"}')}&range=1h&limit=1000`);
+      await page.waitForFunction(() => /^\d+ lines/.test(document.querySelector('.status')?.textContent ?? ''));
+      expect(await statusText(page)).toMatch(/^20 lines/);
+      expect(await page.locator('.query-error').count()).toBe(0);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('zooms into a dragged sub-range of the histogram', async () => {
     await page.goto('/?q=' + encodeURIComponent('{namespace="shop"}') + '&range=1h');
     await page.waitForSelector('.histogram rect.bar');
