@@ -270,6 +270,10 @@ describe('document mapping', () => {
   it('keeps top-level scalar fields as metadata when the line is message/log, with safe names', () => {
     const m = mapDocument(JSON.stringify({ log: 'x', stream: 'stdout', 'log.level': 'warn', n: 3, ok: true, nested: { a: 1 }, arr: [1] }), 'i', 0n);
     expect(m).toEqual({ labels: { index: 'i' }, line: 'x', tsNs: 0n, metadata: { stream: 'stdout', log_level: 'warn', n: '3', ok: 'true' } });
+    // Vector's kubernetes_logs fields and its `timestamp`.
+    expect(mapDocument(JSON.stringify({
+      message: 'v', timestamp: '2026-11-23T10:00:00Z', kubernetes: { pod_namespace: 'ns', pod_name: 'p', container_name: 'c', pod_node_name: 'n' },
+    }), 'i', 0n)).toEqual({ labels: { index: 'i', namespace: 'ns', pod: 'p', container: 'c', node: 'n' }, line: 'v', tsNs: 1795428000000000000n });
     expect(mapDocument('[1,2]', 'i', 0n)).toEqual({ error: 'a document must be a JSON object' });
     expect(mapDocument('{"message":"m","time":"garbage"}', 'i', 7n)).toMatchObject({ tsNs: 7n });
     expect(mapDocument('{"message":"m","@timestamp":"1795341600123"}', 'i', 7n)).toMatchObject({ tsNs: 1795341600123000000n });

@@ -10,17 +10,19 @@ import type { IngestStream, RejectedEntry } from './writer.js';
  * ingest"):
  *
  *   labels   index     = the action's `_index`, else the index in the URL (`/<index>/_bulk`)
- *            namespace = kubernetes.namespace_name | kubernetes.namespace
+ *            namespace = kubernetes.namespace_name | kubernetes.namespace | kubernetes.pod_namespace
  *            pod       = kubernetes.pod_name       | kubernetes.pod.name
  *            container = kubernetes.container_name | kubernetes.container.name
- *            node      = kubernetes.host           | kubernetes.node.name
- *            (Fluent Bit's kubernetes filter | Filebeat's add_kubernetes_metadata; nested
- *            objects or dotted keys; string values only)
+ *            node      = kubernetes.host           | kubernetes.node.name | kubernetes.pod_node_name
+ *            (Fluent Bit's kubernetes filter | Filebeat's add_kubernetes_metadata | Vector's
+ *            kubernetes_logs; nested objects or dotted keys; string values only)
  *   line     `message`, else `log`, if a string; else the document line as received
  *   time     `@timestamp` (RFC3339 or epoch milliseconds; anything else refuses the document),
- *            else `time` if it parses so, else the time of arrival
+ *            else `timestamp` (Vector's) or `time` (Fluent Bit's parsers) if one parses so,
+ *            else the time of arrival
  *   metadata when the line is `message`/`log`: the other top-level fields holding a string,
- *            number or boolean (not objects or arrays, not those made labels), at most 32,
+ *            number or boolean (not objects or arrays, not those made labels, not
+ *            `@timestamp`/`timestamp`/`time`), at most 32,
  *            names with characters other than letters, digits and `_` turned into `_`
  *
  * Problems with one document are answered in its item (status 400) and the rest is written,
@@ -46,6 +48,7 @@ export interface ParsedBulk {
 }
 
 const MAX_METADATA = 32;
+const TIME_KEYS = new Set(['@timestamp', 'timestamp', 'time']);
 const SUPPORTED = new Set(['index', 'create']);
 const KNOWN = new Set(['index', 'create', 'update', 'delete']);
 
@@ -163,10 +166,10 @@ export function mapDocument(text: string, index: string, now: bigint): Mapped {
       }
     }
   };
-  pick('namespace', 'kubernetes.namespace_name', 'kubernetes.namespace');
+  pick('namespace', 'kubernetes.namespace_name', 'kubernetes.namespace', 'kubernetes.pod_namespace');
   pick('pod', 'kubernetes.pod_name', 'kubernetes.pod.name');
   pick('container', 'kubernetes.container_name', 'kubernetes.container.name');
-  pick('node', 'kubernetes.host', 'kubernetes.node.name');
+  pick('node', 'kubernetes.host', 'kubernetes.node.name', 'kubernetes.pod_node_name');
 
   let tsNs: bigint;
   if (doc['@timestamp'] !== undefined) {
@@ -174,7 +177,9 @@ export function mapDocument(text: string, index: string, now: bigint): Mapped {
     if (t === null) return { error: `field [@timestamp]: cannot parse ${JSON.stringify(doc['@timestamp'])} as a date (RFC3339 or epoch milliseconds)` };
     tsNs = t;
   } else {
-    tsNs = parseTime(doc.time) ?? now;
+    const t = parseTime(doc.timestamp);
+    const u = t === null ? parseTime(doc.time) : null;
+    tsNs = t ?? u ?? now;
   }
 
   const lineKey = typeof doc.message === 'string' ? 'message' : typeof doc.log === 'string' ? 'log' : null;
@@ -182,7 +187,7 @@ export function mapDocument(text: string, index: string, now: bigint): Mapped {
   let metadata: Record<string, string> | undefined;
   let n = 0;
   for (const [k, v] of Object.entries(doc)) {
-    if (k === lineKey || k === '@timestamp' || k === 'time' || used.has(k)) continue;
+    if (k === lineKey || TIME_KEYS.has(k) || used.has(k)) continue;
     if (typeof v !== 'string' && typeof v !== 'number' && typeof v !== 'boolean') continue;
     if (n++ >= MAX_METADATA) break;
     metadata ??= Object.create(null) as Record<string, string>;
