@@ -7,6 +7,7 @@ import type { ServerConfig } from './config.js';
 import type { ServerContext } from './context.js';
 import { HttpError } from './errors.js';
 import { IngestWriter } from './ingest/writer.js';
+import { esRoot, registerElasticsearchRoutes, wantsPage } from './routes/elasticsearch.js';
 import { registerMetaRoutes } from './routes/meta.js';
 import { registerPushRoutes } from './routes/push.js';
 import { registerQueryRoutes } from './routes/query.js';
@@ -17,9 +18,10 @@ import { TailHub } from './tail-hub.js';
 export const VERSION = '0.1.0';
 
 /**
- * The store's HTTP application: Loki-compatible ingest and query API plus Loggy's native
- * push. Request bodies arrive as raw Buffers (push decoders handle encodings themselves)
- * with the configured size limit; errors answer in plain text with the status they carry.
+ * The store's HTTP application: Loki-compatible ingest and query API, Loggy's native push
+ * and an Elasticsearch-compatible `_bulk` ingest. Request bodies arrive as raw Buffers (push
+ * decoders handle encodings themselves) with the configured size limit; errors answer in plain
+ * text with the status they carry (JSON in Elasticsearch's shape on its API).
  */
 export async function buildServer(config: ServerConfig, engine: StoreEngine, log: Logger): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
   const app = Fastify({ logger: false, bodyLimit: config.limits.max_body_bytes });
@@ -62,7 +64,8 @@ export async function buildServer(config: ServerConfig, engine: StoreEngine, log
   registerQueryRoutes(app, ctx);
   registerMetaRoutes(app, ctx);
   registerTailRoute(app, ctx);
-  await registerUiRoutes(app, ctx);
+  const rootOwnedByUi = await registerUiRoutes(app, ctx, { wantsPage, handler: esRoot });
+  await registerElasticsearchRoutes(app, ctx, { rootOwnedByUi });
 
   app.get('/ready', async (_req, reply) => reply.type('text/plain').send('ready\n'));
   app.get('/loki/api/v1/status/buildinfo', async () => ({

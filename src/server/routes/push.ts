@@ -3,26 +3,13 @@ import { decodePush, PushDecodeError } from '../../protocols/loki/index.js';
 import { tenantOf, type ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
 import { decodeBody } from '../ingest/body.js';
-import { withDetectedLevel } from '../ingest/level.js';
 import { parseNativePush } from '../ingest/native.js';
-import type { IngestStream, SubmitOptions } from '../ingest/writer.js';
+import { ingest } from '../ingest/submit.js';
+import type { IngestStream } from '../ingest/writer.js';
 
 /** Ingest: Loki's push API (JSON and snappy protobuf) and Loggy's native push. */
 export function registerPushRoutes(app: FastifyInstance, ctx: ServerContext): void {
   const { limits } = ctx.config;
-
-  const ingest = async (tenant: string, streams: IngestStream[], opts: SubmitOptions = {}) => {
-    const result = await ctx.writer.submit(tenant, streams, opts);
-    if (ctx.hub.hasSubscribers(tenant)) {
-      // Live lines carry the metadata stored with them, so `| detected_level="error"` and
-      // level colouring work the same live as in a query.
-      const detect = ctx.config.ingest.detect_level;
-      ctx.hub.publish(tenant, streams.flatMap((s) => s.entries.map((e) => ({
-        tsNs: e.tsNs, labels: s.labels, line: e.line, metadata: detect ? withDetectedLevel(e.line, s.labels, e.metadata) : e.metadata,
-      }))));
-    }
-    return result;
-  };
 
   app.post('/loki/api/v1/push', async (req, reply) => {
     const tenant = tenantOf(ctx, req, 'write');
@@ -38,7 +25,7 @@ export function registerPushRoutes(app: FastifyInstance, ctx: ServerContext): vo
       if (err instanceof PushDecodeError) throw new HttpError(err.status, err.message);
       throw err;
     }
-    await ingest(tenant, streams);
+    await ingest(ctx, tenant, streams);
     return reply.code(204).send();
   });
 
@@ -48,7 +35,7 @@ export function registerPushRoutes(app: FastifyInstance, ctx: ServerContext): vo
     const streams = parseNativePush(body, limits.max_entries_per_push);
     // Entries breaking a limit are refused one by one: the rest is written, and the answer
     // says which were refused and why, so the agent dead-letters exactly those.
-    const result = await ingest(tenant, streams, { partial: true });
+    const result = await ingest(ctx, tenant, streams, { partial: true });
     return reply.code(200).send(result);
   });
 }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerContext } from '../context.js';
 
 /**
@@ -20,8 +20,21 @@ export const UI_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.free
   'referrer-policy': 'no-referrer',
 });
 
-/** Paths that belong to the API (or are files): never answered with index.html. */
-const NOT_CLIENT_ROUTE = /^\/(?:loki|api|assets|metrics|ready)(?:\/|$)|\.[A-Za-z0-9]+$/;
+/**
+ * Paths that belong to the API (or are files): never answered with index.html. `/_…` and
+ * `/es/…` are the Elasticsearch-compatible API's (an agent probing `/_ilm/policy/x` must get a
+ * 404, not a page).
+ */
+const NOT_CLIENT_ROUTE = /^\/(?:loki|api|assets|metrics|ready|es|_[^/]*)(?:\/|$)|\.[A-Za-z0-9]+$/;
+
+/**
+ * `/` for requests that are not for the page (see routes/elasticsearch.ts: Elasticsearch
+ * clients probe `GET /` for JSON), with the test that tells them apart.
+ */
+export interface ApiRoot {
+  wantsPage: (req: FastifyRequest) => boolean;
+  handler: (req: FastifyRequest, reply: FastifyReply) => unknown;
+}
 
 /**
  * The built UI: dist/ui next to the compiled server (dist/server/routes/ → dist/ui/). Run
@@ -33,15 +46,17 @@ export function defaultUiDir(): string {
   return fileURLToPath(new URL(fromSource ? '../../../dist/ui/' : '../../ui/', import.meta.url));
 }
 
-export async function registerUiRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+/** Returns whether the UI took the route `/` (then `apiRoot` answers the non-page requests there). */
+export async function registerUiRoutes(app: FastifyInstance, ctx: ServerContext, apiRoot?: ApiRoot): Promise<boolean> {
   const cfg = ctx.config.ui;
-  if (!cfg.enabled) return;
+  if (!cfg.enabled) return false;
   const dir = cfg.dir ?? defaultUiDir();
+  const notPage = (req: FastifyRequest) => apiRoot !== undefined && !apiRoot.wantsPage(req);
   if (!existsSync(`${dir}/index.html`)) {
-    app.get('/', async (_req, reply) =>
+    app.get('/', async (req, reply) => notPage(req) ? apiRoot!.handler(req, reply) :
       reply.code(503).header('cache-control', 'no-store').type('text/plain; charset=utf-8')
         .send(`The web UI is not built (no ${dir}/index.html): run \`npm run build\`.\n`));
-    return;
+    return true;
   }
   await app.register(fastifyStatic, {
     root: dir,
@@ -58,10 +73,11 @@ export async function registerUiRoutes(app: FastifyInstance, ctx: ServerContext)
       res.setHeader('cache-control', relative(dir, path).startsWith(`assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
-  app.get('/', (_req, reply) => reply.sendFile('index.html'));
+  app.get('/', (req, reply) => notPage(req) ? apiRoot!.handler(req, reply) : reply.sendFile('index.html'));
   app.get('/*', (req, reply) => {
     const path = req.url.split('?')[0]!;
     if (NOT_CLIENT_ROUTE.test(path)) return reply.callNotFound();
     return reply.sendFile('index.html');
   });
+  return true;
 }

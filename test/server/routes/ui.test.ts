@@ -67,7 +67,9 @@ describe('web UI route', () => {
 
   it('is absent with ui.enabled: false', async () => {
     server = await startTestServer({ ui: { enabled: false, dir } });
-    expect((await fetch(`${server.url}/`)).status).toBe(404);
+    // `/` is then the Elasticsearch-compatible API's info (routes/elasticsearch.ts), not a page.
+    const root = await fetch(`${server.url}/`, { headers: { accept: 'text/html' } });
+    expect(root.headers.get('content-type')).toMatch(/^application\/json/);
     expect((await fetch(`${server.url}/assets/index-abc123.js`)).status).toBe(404);
   });
 
