@@ -172,6 +172,15 @@ describe('http source', () => {
     await waitFor(() => receiver!.hits() >= 1, 5000, 'sent anyway');
   });
 
+  it('with a disk buffer, 204 once the events are on disk, though the receiver has not confirmed', async () => {
+    receiver = await heldReceiver();
+    const { url } = await run({}, { type: 'loggy', endpoint: receiver.url, disk_buffer: { max_bytes: '16MiB' } });
+    expect((await post(url, '{"line":"on disk"}')).status).toBe(204);
+    expect(receiver.hits()).toBeLessThanOrEqual(1);
+    receiver.release();
+    await waitFor(async () => (await agent!.metrics.total('loggy_sink_events_total')) === 1, 5000, 'delivered later');
+  });
+
   it('answers 429 with Retry-After when the pipeline stays full', async () => {
     receiver = await heldReceiver();
     const { url } = await run({ ack: false, backpressure_wait: '200ms' }, { type: 'loggy', endpoint: receiver.url, buffer_max_bytes: 1 });
@@ -190,6 +199,10 @@ describe('http source', () => {
     const pending = post(url, '{"line":"never confirmed"}');
     await waitFor(() => receiver!.hits() >= 1, 5000, 'sent');
     const stopping = agent!.stop();
+    // Stopping: new requests are turned away while the sinks get their grace.
+    const late = await post(url, '{"line":"too late"}');
+    expect(late.status).toBe(503);
+    expect(late.headers.get('retry-after')).toBe('1');
     const res = await pending;
     expect(res.status).toBe(503);
     expect(JSON.parse(res.text).error).toContain('shut down before the events were delivered');
