@@ -226,5 +226,10 @@ describe('http source', () => {
     expect((await q('{app="shop"}')).map((r) => r.line).sort()).toEqual(['other', 'same', 'same', 'same']);
     expect((await q('{app="shop"} | status >= 500')).length).toBe(3);
     expect((await q('{app="shop", pod="p2"}')).map((r) => r.line)).toEqual(['other']);
+    // A restarted agent counts offsets from 1 again, under a new source id: not taken for a replay.
+    await agent!.stop();
+    const again = await run({ labels: { app: 'shop' } }, { type: 'loggy', endpoint: store.url });
+    expect((await post(again.url, JSON.stringify({ line: 'same', ts }))).status).toBe(204);
+    expect((await q('{app="shop"}')).filter((r) => r.line === 'same')).toHaveLength(4);
   });
 });
