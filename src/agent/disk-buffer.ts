@@ -36,7 +36,8 @@ interface Record_ {
   i: string;
   c: string;
   l: Record<string, string>;
-  e: Array<[string, Stream, string, number, number]>;
+  /** [ts, stream, line, flags, offset] and, when the event has parsed fields, the fields. */
+  e: Array<[string, Stream, string, number, number] | [string, Stream, string, number, number, Record<string, string>]>;
 }
 
 export interface ReadBatch {
@@ -106,7 +107,7 @@ export class DiskBuffer {
 
   /** Appends one batch; resolves once written (and fsynced with `always`). */
   async append(batch: EventBatch): Promise<void> {
-    const rec: Record_ = { i: batch.source.id, c: batch.source.component, l: { ...batch.source.labels }, e: batch.events.map((e) => [e.ts, e.stream, e.line, e.flags, e.offset]) };
+    const rec: Record_ = { i: batch.source.id, c: batch.source.component, l: { ...batch.source.labels }, e: batch.events.map((e) => (e.fields ? [e.ts, e.stream, e.line, e.flags, e.offset, { ...e.fields }] : [e.ts, e.stream, e.line, e.flags, e.offset])) };
     const data = Buffer.from(`${JSON.stringify(rec)}\n`);
     let seg = this.segments.at(-1);
     if (!seg || !this.writer || seg.bytes >= this.o.segmentBytes) seg = await this.newSegment();
@@ -186,7 +187,7 @@ export class DiskBuffer {
         continue;
       }
       const source = makeSource(rec.i, rec.c, rec.l);
-      const evs: LogEvent[] = rec.e.map(([ts, stream, l, flags, offset]) => ({ ts, stream, line: l, flags, offset }));
+      const evs: LogEvent[] = rec.e.map(([ts, stream, l, flags, offset, fields]) => (fields ? { ts, stream, line: l, flags, offset, fields } : { ts, stream, line: l, flags, offset }));
       out.push({ batch: new EventBatch(source, evs), next: { ...this.readCursor } });
       events += evs.length;
     }

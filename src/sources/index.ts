@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import type { Source, SourceContext } from '../core/component.js';
 import { FileSource, fileSourceSchema } from './file/index.js';
+import { HttpSource, httpSourceSchema } from './http/index.js';
 import { KubernetesLogsSource, kubernetesLogsSchema } from './kubernetes-logs/index.js';
 import { KubernetesPodFilesSource, kubernetesPodFilesSchema } from './kubernetes-pod-files/index.js';
 
 /** The one place sources are registered. */
-export const sourceSchema = z.discriminatedUnion('type', [kubernetesLogsSchema, fileSourceSchema, kubernetesPodFilesSchema]);
+export const sourceSchema = z.discriminatedUnion('type', [kubernetesLogsSchema, fileSourceSchema, kubernetesPodFilesSchema, httpSourceSchema]);
 export type SourceConfig = z.infer<typeof sourceSchema>;
 
 export async function createSource(cfg: SourceConfig, ctx: SourceContext): Promise<Source> {
@@ -13,5 +14,6 @@ export async function createSource(cfg: SourceConfig, ctx: SourceContext): Promi
     case 'kubernetes_logs': return new KubernetesLogsSource(cfg, ctx);
     case 'file': return FileSource.fromConfig(cfg, ctx);
     case 'kubernetes_pod_files': return new KubernetesPodFilesSource(cfg, ctx);
+    case 'http': return new HttpSource(cfg, ctx);
   }
 }

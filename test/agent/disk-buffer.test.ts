@@ -19,6 +19,17 @@ function batch(k: number): EventBatch {
 const lines = (rs: Array<{ batch: EventBatch }>) => rs.flatMap((r) => r.batch.events.map((e) => e.line));
 
 describe('disk buffer', () => {
+  it('keeps the parsed fields of events (older records without them still read)', async () => {
+    const b = await DiskBuffer.open(opts());
+    const withFields = new EventBatch(makeSource('http:push:1:2', 'push', { app: 'a' }), [
+      { ts: '2026-11-22T10:00:00.000000001Z', stream: 'stdout', line: 'x', flags: 0, offset: 1, fields: { status: '500' } },
+      { ts: '2026-11-22T10:00:00.000000002Z', stream: 'stdout', line: 'y', flags: 0, offset: 2 },
+    ]);
+    await b.append(withFields);
+    const [r] = await b.read(10);
+    expect(r!.batch.events.map((e) => e.fields)).toEqual([{ status: '500' }, undefined]);
+  });
+
   it('reads back batches in order across segments, with their source, and deletes delivered segments', async () => {
     const b = await DiskBuffer.open(opts());
     const written: string[] = [];
