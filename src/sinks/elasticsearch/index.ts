@@ -8,7 +8,7 @@ import type { LogEvent } from '../../core/event.js';
 import { formatRfc3339Nano, nowNs, parseRfc3339Nano } from '../../core/time.js';
 import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
-import { authHeaders, deliverBatches, httpSinkCommon, post, refuse, type SinkItem } from '../shared/http.js';
+import { authHeaders, deliverBatches, httpSinkCommon, parseJson, post, refuse, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
 
 // tenant (X-Scope-OrgID) means nothing to Elasticsearch: the other HTTP settings apply.
@@ -187,14 +187,6 @@ export class ElasticsearchSink implements Sink {
   }
 
   async stop(): Promise<void> {}
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }
 
 function esAuth(auth: ElasticsearchSinkConfig['auth']): Record<string, string> {

@@ -5,7 +5,7 @@ import type { ComponentContext, Sink } from '../../core/component.js';
 import { parseRfc3339Nano, nowNs } from '../../core/time.js';
 import { entryMetadata } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
-import { authHeaders, deliverBatches, httpSinkCommon, post, refuse, type SinkItem } from '../shared/http.js';
+import { authHeaders, deliverBatches, httpSinkCommon, parseJson, post, refuse, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
 
 export const loggySinkSchema = z.strictObject({
@@ -70,12 +70,4 @@ export class LoggySink implements Sink {
   }
 
   async stop(): Promise<void> {}
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
 }

@@ -130,3 +130,12 @@ export async function refuse(ctx: ComponentContext, deadLetter: DeadLetterFile |
   ctx.metrics.deadLetterDropped.inc({ component: ctx.name }, events.length);
   ctx.log.error({ sink: ctx.name, status, events: events.length, err: reason }, 'batch refused by the receiver; dropped (dead_letter is disabled)');
 }
+
+/** A receiver's answer as JSON, or null when it is not (an empty 204, a proxy's HTML page). */
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
