@@ -1,9 +1,6 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventBatch } from '../../src/core/batch.js';
 import { RetryableError } from '../../src/core/errors.js';
 import { EventFlags, makeSource, type LogEvent } from '../../src/core/event.js';
@@ -13,35 +10,17 @@ import { HttpSink, httpSinkSchema } from '../../src/sinks/http/index.js';
 import { sinkSchema } from '../../src/sinks/index.js';
 import { agentFixture, append, cri, podLog, runAgent, type OutEvent } from '../helpers/agent.js';
 import { waitFor } from '../helpers/proc.js';
+import { receivers, type ReceivedRequest } from '../helpers/receiver.js';
 
-interface Req { method: string; url: string; headers: IncomingHttpHeaders; raw: Buffer; body: string }
+type Req = ReceivedRequest;
+const receiver = receivers();
 
-let server: Server | null = null;
-afterEach(() => new Promise<void>((r) => {
-  const s = server;
-  server = null;
-  if (!s) return r();
-  s.closeAllConnections();
-  s.close(() => r());
-}));
-
-/** A collector on 127.0.0.1 keeping every request (body decompressed) and answering with `answer`. */
-async function collector(answer: (req: Req, n: number) => [number, Record<string, string>?] = () => [200]): Promise<{ url: string; reqs: Req[] }> {
-  const reqs: Req[] = [];
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const body = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-      const r: Req = { method: req.method!, url: req.url!, headers: req.headers, raw, body };
-      reqs.push(r);
-      const [status, headers] = answer(r, reqs.length);
-      res.writeHead(status, headers ?? {}).end(status >= 400 ? 'bad event' : '');
-    });
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/ingest/logs?x=1`, reqs };
+/** A collector keeping every request (body decompressed), answering with `answer` ('bad event' on errors). */
+function collector(answer: (req: Req, n: number) => [number, Record<string, string>?] = () => [200]): Promise<{ url: string; reqs: Req[] }> {
+  return receiver((r, n) => {
+    const [status, headers] = answer(r, n);
+    return [status, status >= 400 ? 'bad event' : '', headers];
+  }, '/ingest/logs?x=1');
 }
 
 const source = makeSource('1:2:ab', 'node', { namespace: 'shop', pod: 'web-1', container: 'nginx' });
@@ -72,8 +51,8 @@ describe('http sink: the request', () => {
     expect(r.headers.authorization).toBe('Bearer s3cret');
     expect(r.headers['x-team']).toBe('a');
     expect(r.raw.subarray(0, 2)).toEqual(Buffer.from([0x1f, 0x8b]));
-    expect(r.body.endsWith('\n')).toBe(true);
-    const lines = r.body.trimEnd().split('\n').map((l) => JSON.parse(l) as OutEvent);
+    expect(r.text.endsWith('\n')).toBe(true);
+    const lines = r.text.trimEnd().split('\n').map((l) => JSON.parse(l) as OutEvent);
     expect(lines).toEqual([
       { ts: events[0]!.ts, stream: 'stdout', line: 'GET / 200', labels: source.labels },
       { ts: events[1]!.ts, stream: 'stderr', line: 'line with "quotes" and \\ and é', labels: source.labels, flags: ['truncated'] },
@@ -92,11 +71,11 @@ describe('http sink: the request', () => {
     expect(r.headers['content-type']).toBe('application/json');
     expect(r.headers['content-encoding']).toBeUndefined();
     expect(r.headers.authorization).toBe(`Basic ${Buffer.from('loggy:p:w é').toString('base64')}`);
-    const arr = JSON.parse(r.body) as OutEvent[];
+    const arr = JSON.parse(r.text) as OutEvent[];
     expect(arr.map((e) => e.line)).toEqual(['one', 'two\nlines', 'three']);
     expect(arr[1]).toEqual({ ts: events[1]!.ts, stream: 'stdout', line: 'two\nlines', labels: source.labels });
-    expect(r.body.startsWith('[{"ts":')).toBe(true);
-    expect(r.body.endsWith('}]')).toBe(true);
+    expect(r.text.startsWith('[{"ts":')).toBe(true);
+    expect(r.text.endsWith('}]')).toBe(true);
   });
 
   it('cuts a write over max_body_bytes into several requests under it, in order', async () => {
@@ -106,7 +85,7 @@ describe('http sink: the request', () => {
     await sink.write([new EventBatch(source, events.slice(0, 7)), new EventBatch(source, events.slice(7))]);
     expect(c.reqs.length).toBeGreaterThan(3);
     for (const r of c.reqs) expect(r.raw.length).toBeLessThanOrEqual(1000);
-    const got = c.reqs.flatMap((r) => r.body.trimEnd().split('\n').map((l) => (JSON.parse(l) as OutEvent).line));
+    const got = c.reqs.flatMap((r) => r.text.trimEnd().split('\n').map((l) => (JSON.parse(l) as OutEvent).line));
     expect(got).toEqual(events.map((e) => e.line));
     expect(await ctx.metrics.total('loggy_sink_events_total')).toBe(20);
   });
@@ -116,7 +95,7 @@ describe('http sink: the request', () => {
     const { sink } = sinkFor({ endpoint: c.url, compression: 'none', encoding: 'json', max_body_bytes: 500 });
     const events = [ev('a'.repeat(100)), ev('b'.repeat(100)), ev('c'.repeat(100)), ev('big'.repeat(300)), ev('d')];
     await sink.write([new EventBatch(source, events)]);
-    const bodies = c.reqs.map((r) => (JSON.parse(r.body) as OutEvent[]).map((e) => e.line));
+    const bodies = c.reqs.map((r) => (JSON.parse(r.text) as OutEvent[]).map((e) => e.line));
     // Each small event is ~240 bytes: two fit in 500, a third does not.
     expect(bodies).toEqual([[events[0]!.line, events[1]!.line], [events[2]!.line], ['big'.repeat(300)], ['d']]);
     expect(c.reqs.map((r) => r.raw.length > 500)).toEqual([false, false, true, false]);
@@ -147,7 +126,7 @@ describe('http sink through the agent', () => {
     const p = podLog(fx.root, 'shop', 'web-1', 'nginx', 0, 'uid-1');
     append(p, lines.map((l, i) => cri(l, i % 2 ? 'stderr' : 'stdout')).join(''));
   }
-  const bodyLines = (reqs: Req[]) => reqs.flatMap((r) => r.body.trimEnd().split('\n').map((l) => JSON.parse(l) as OutEvent));
+  const bodyLines = (reqs: Req[]) => reqs.flatMap((r) => r.text.trimEnd().split('\n').map((l) => JSON.parse(l) as OutEvent));
 
   it('delivers a real log file, labels included, in file order', async () => {
     const c = await collector();
@@ -168,7 +147,7 @@ describe('http sink through the agent', () => {
     await waitFor(async () => (await fx.agent!.metrics.total('loggy_sink_events_total')) === 1, 10_000, 'delivered');
     expect(c.reqs).toHaveLength(3);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
-    expect(c.reqs.map((r) => r.body)).toEqual(Array(3).fill(c.reqs[0]!.body));
+    expect(c.reqs.map((r) => r.text)).toEqual(Array(3).fill(c.reqs[0]!.text));
     expect(bodyLines([c.reqs[2]!]).map((e) => e.line)).toEqual(['only once']);
     expect(await fx.agent.metrics.total('loggy_sink_errors_total')).toBe(2);
     await new Promise((r) => setTimeout(r, 300));
@@ -178,7 +157,7 @@ describe('http sink through the agent', () => {
   it('a 400 on a batch with one bad event dead-letters only that event; the rest is delivered in order', async () => {
     const delivered: string[] = [];
     const c = await collector((r) => {
-      const lines = r.body.trimEnd().split('\n').map((l) => (JSON.parse(l) as OutEvent).line);
+      const lines = r.text.trimEnd().split('\n').map((l) => (JSON.parse(l) as OutEvent).line);
       if (lines.includes('BAD event')) return [400];
       delivered.push(...lines);
       return [200];

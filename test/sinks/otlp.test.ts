@@ -1,7 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { EventBatch } from '../../src/core/batch.js';
 import { RetryableError } from '../../src/core/errors.js';
 import { EventFlags, makeSource, type LogEvent } from '../../src/core/event.js';
@@ -11,33 +8,13 @@ import { OtlpSink, otlpSinkSchema, resourceAttributes, splitImage } from '../../
 import { otlpLogsTypes } from '../../src/sinks/otlp/proto.js';
 import { agentFixture, append, capturingLogger, cri, podLog, runAgent } from '../helpers/agent.js';
 import { waitFor } from '../helpers/proc.js';
+import { receivers, type ReceivedRequest } from '../helpers/receiver.js';
 
-interface Req { method: string; url: string; headers: IncomingHttpHeaders; body: Buffer }
+type Req = ReceivedRequest;
+const recv = receivers();
 
-let server: Server | null = null;
-afterEach(() => new Promise<void>((r) => {
-  const s = server;
-  server = null;
-  if (!s) return r();
-  s.closeAllConnections();
-  s.close(() => r());
-}));
-
-async function receiver(answer: (req: Req, n: number) => [number, Buffer | string, Record<string, string>?] = () => [200, '']): Promise<{ url: string; reqs: Req[] }> {
-  const reqs: Req[] = [];
-  server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      const r: Req = { method: req.method!, url: req.url!, headers: req.headers, body: req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw };
-      reqs.push(r);
-      const [status, body, headers] = answer(r, reqs.length);
-      res.writeHead(status, headers ?? {}).end(body);
-    });
-  });
-  await new Promise<void>((r) => server!.listen(0, '127.0.0.1', () => r()));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/otlp/`, reqs };
+function receiver(answer: (req: Req, n: number) => [number, Buffer | string, Record<string, string>?] = () => [200, '']): Promise<{ url: string; reqs: Req[] }> {
+  return recv(answer, '/otlp/');
 }
 
 const labels = { namespace: 'shop', pod: 'web-1', pod_uid: 'uid-1', container: 'nginx', restart: '2', node: 'node-a', workload_kind: 'Deployment', workload: 'web', image: 'registry:5000/team/nginx:1.25', label_app: 'storefront' };
@@ -163,8 +140,6 @@ describe('otlp sink', () => {
       const warn = cap.records.find((l) => l.msg === 'OTLP receiver accepted the request partially');
       expect(warn).toMatchObject({ sink: 'otel', rejected: 1, events: 2, err: 'record too large' });
       expect(rx.reqs).toHaveLength(1);
-      await new Promise<void>((r) => server!.close(() => r()));
-      server = null;
     }
   });
 
