@@ -5,6 +5,12 @@
  * Returns null for anything that is not a valid timestamp.
  */
 export function parseRfc3339Nano(s: string): bigint | null {
+  const t = parseRfc3339(s);
+  return t === null ? null : BigInt(t.secs) * 1_000_000_000n + BigInt(t.nanos);
+}
+
+/** RFC3339 → whole seconds since the epoch and nanoseconds within the second (no BigInt, for writers of text). */
+export function parseRfc3339(s: string): { secs: number; nanos: number } | null {
   // 2026-11-22T10:00:00[.fffffffff](Z|+hh:mm|-hh:mm)
   if (s.length < 20 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return null;
   const t = s.charCodeAt(10);
@@ -47,8 +53,7 @@ export function parseRfc3339Nano(s: string): bigint | null {
   }
   const ms = Date.UTC(year, month - 1, day, hour, min, sec);
   if (!Number.isFinite(ms)) return null;
-  const secs = ms / 1000 - offsetMin * 60;
-  return BigInt(secs) * 1_000_000_000n + BigInt(frac);
+  return { secs: ms / 1000 - offsetMin * 60, nanos: frac };
 }
 
 function digits(s: string, at: number, n: number): number {

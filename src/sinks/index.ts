@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ComponentContext, Sink } from '../core/component.js';
 import { BlackholeSink, blackholeSinkSchema } from './blackhole/index.js';
+import { ClickhouseSink, clickhouseSinkSchema } from './clickhouse/index.js';
 import { ConsoleSink, consoleSinkSchema } from './console/index.js';
 import { ElasticsearchSink, elasticsearchSinkSchema } from './elasticsearch/index.js';
 import { FileSink, fileSinkSchema } from './file/index.js';
@@ -10,12 +11,13 @@ import { LoggySink, loggySinkSchema } from './loggy/index.js';
 import { OtlpSink, otlpSinkSchema } from './otlp/index.js';
 
 /** The one place sinks are registered: schema for the config, constructor for the topology. */
-export const sinkSchema = z.discriminatedUnion('type', [blackholeSinkSchema, consoleSinkSchema, elasticsearchSinkSchema, fileSinkSchema, httpSinkSchema, loggySinkSchema, lokiSinkSchema, otlpSinkSchema]);
+export const sinkSchema = z.discriminatedUnion('type', [blackholeSinkSchema, clickhouseSinkSchema, consoleSinkSchema, elasticsearchSinkSchema, fileSinkSchema, httpSinkSchema, loggySinkSchema, lokiSinkSchema, otlpSinkSchema]);
 export type SinkConfig = z.infer<typeof sinkSchema>;
 
 export function createSink(cfg: SinkConfig, ctx: ComponentContext): Sink {
   switch (cfg.type) {
     case 'blackhole': return new BlackholeSink(cfg, ctx);
+    case 'clickhouse': return new ClickhouseSink(cfg, ctx);
     case 'console': return new ConsoleSink(cfg, ctx);
     case 'elasticsearch': return new ElasticsearchSink(cfg, ctx);
     case 'file': return new FileSink(cfg, ctx);
