@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { duration } from '../../config/schema-helpers.js';
 import type { EventBatch } from '../../core/batch.js';
@@ -11,11 +12,12 @@ import { clickhouseErrorCode, isDataError } from '../../protocols/clickhouse/err
 import { quoteIdent, quoteString } from '../../protocols/clickhouse/sql.js';
 import { sinkCommon } from '../shared/common.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
+import { tlsDispatcher } from '../shared/tls.js';
 import { deliverBatches, httpSinkCommon, parseJson, post, RejectedError, type SinkItem } from '../shared/http.js';
 import { planRows, PlanError, type RowPlan, type RowTime, type TableColumn, VALUE_SOURCES } from './columns.js';
 
 // tenant (X-Scope-OrgID) and bearer tokens mean nothing to ClickHouse: it has users.
-const { headers, timeout, compression, dead_letter } = httpSinkCommon;
+const { headers, timeout, compression, tls, dead_letter } = httpSinkCommon;
 const identifier = z.string().min(1).max(256);
 
 export const clickhouseSinkSchema = z.strictObject({
@@ -50,6 +52,7 @@ export const clickhouseSinkSchema = z.strictObject({
   headers,
   timeout,
   compression,
+  tls,
   dead_letter,
 }).superRefine((cfg, ctx) => {
   for (const k of Object.keys(cfg.settings)) {
@@ -87,7 +90,11 @@ export class ClickhouseSink implements Sink {
   private readonly sourceParts = new WeakMap<EventSource, { plan: RowPlan; text: string }>();
   private lastInsert = 0;
 
+  /** The sink's own connection pool when it has TLS settings. */
+  private readonly dispatcher: Dispatcher | undefined;
+
   constructor(private readonly cfg: ClickhouseSinkConfig, private readonly ctx: ComponentContext) {
+    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`);
     this.base = new URL(cfg.endpoint.endsWith('/') ? cfg.endpoint : `${cfg.endpoint}/`);
     // Basic authentication: understood by every ClickHouse version (X-ClickHouse-User came later).
     this.headers = {
@@ -140,7 +147,7 @@ export class ClickhouseSink implements Sink {
     delete plain['content-encoding'];
     let text: string;
     try {
-      ({ text } = await post(this.base.toString(), Buffer.from(sql), plain, this.cfg.timeout));
+      ({ text } = await post(this.base.toString(), Buffer.from(sql), plain, this.cfg.timeout, 'POST', this.dispatcher));
     } catch (err) {
       // Any answer but 2xx here is about the server, the user or the table: retried, loudly.
       throw new RetryableError(`${this.where()}: ${(err as Error).message}`);
@@ -160,7 +167,7 @@ export class ClickhouseSink implements Sink {
     }
     const sent = this.cfg.compression === 'gzip' ? gzipSync(body, { level: 1 }) : body;
     try {
-      await post(url, sent, this.headers, this.cfg.timeout);
+      await post(url, sent, this.headers, this.cfg.timeout, 'POST', this.dispatcher);
     } catch (err) {
       const msg = (err as Error).message;
       // Rows ClickHouse cannot store as they are: split down to them, dead-letter them.
@@ -204,5 +211,7 @@ export class ClickhouseSink implements Sink {
     return text;
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    await this.dispatcher?.close();
+  }
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
+import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Sink } from '../../core/component.js';
@@ -10,9 +11,10 @@ import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, parseJson, post, refuse, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
+import { tlsDispatcher } from '../shared/tls.js';
 
 // tenant (X-Scope-OrgID) means nothing to Elasticsearch: the other HTTP settings apply.
-const { token, headers, timeout, compression, dead_letter } = httpSinkCommon;
+const { token, headers, timeout, compression, tls, dead_letter } = httpSinkCommon;
 
 /** Characters Elasticsearch refuses in an index name (besides upper case). */
 const BAD_INDEX_CHARS = /[\\/*?"<>|,# :]/;
@@ -52,6 +54,7 @@ export const elasticsearchSinkSchema = z.strictObject({
   headers,
   timeout,
   compression,
+  tls,
   dead_letter,
 }).superRefine((cfg, ctx) => {
   if (cfg.index !== undefined && cfg.data_stream !== false) {
@@ -96,7 +99,11 @@ export class ElasticsearchSink implements Sink {
   /** The index name, fixed (data stream) or per day/hour from the event's date. */
   private readonly indexFor: (ns: bigint) => string;
 
+  /** The sink's own connection pool when it has TLS settings. */
+  private readonly dispatcher: Dispatcher | undefined;
+
   constructor(private readonly cfg: ElasticsearchSinkConfig, private readonly ctx: ComponentContext) {
+    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`);
     const base = cfg.endpoint.endsWith('/') ? cfg.endpoint : `${cfg.endpoint}/`;
     const url = new URL('_bulk', base);
     // Only the statuses and errors of the items are read: ES leaves the rest out of the answer.
@@ -175,7 +182,7 @@ export class ElasticsearchSink implements Sink {
   private async bulk(texts: string[]): Promise<{ errors: boolean; items: BulkItem[] }> {
     const ndjson = Buffer.from(texts.join(''));
     const body = this.cfg.compression === 'gzip' ? gzipSync(ndjson, { level: 1 }) : ndjson;
-    const res = await post(this.url, body, this.headers, this.cfg.timeout);
+    const res = await post(this.url, body, this.headers, this.cfg.timeout, 'POST', this.dispatcher);
     this.ctx.metrics.sinkBytes.inc({ component: this.ctx.name }, body.length);
     const parsed = parseJson(res.text) as { errors?: unknown; items?: unknown } | null;
     if (parsed?.errors === false) return { errors: false, items: [] };
@@ -186,7 +193,9 @@ export class ElasticsearchSink implements Sink {
     return { errors: true, items };
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    await this.dispatcher?.close();
+  }
 }
 
 function esAuth(auth: ElasticsearchSinkConfig['auth']): Record<string, string> {

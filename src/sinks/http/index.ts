@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { byteSize } from '../../config/schema-helpers.js';
 import type { EventBatch } from '../../core/batch.js';
@@ -7,6 +8,7 @@ import { NdjsonEncoder } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, post, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
+import { tlsDispatcher } from '../shared/tls.js';
 
 export const httpSinkSchema = z.strictObject({
   type: z.literal('http'),
@@ -40,7 +42,11 @@ export class HttpSink implements Sink {
   private readonly deadLetter: DeadLetterFile | null;
   private readonly headers: Record<string, string>;
 
+  /** The sink's own connection pool when it has TLS settings. */
+  private readonly dispatcher: Dispatcher | undefined;
+
   constructor(private readonly cfg: HttpSinkConfig, private readonly ctx: ComponentContext) {
+    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`);
     this.deadLetter = cfg.dead_letter.enabled ? new DeadLetterFile(ctx, cfg.dead_letter.max_bytes) : null;
     const h = authHeaders(cfg);
     if (cfg.auth) h.authorization = `Basic ${Buffer.from(`${cfg.auth.user}:${cfg.auth.password}`).toString('base64')}`;
@@ -94,10 +100,12 @@ export class HttpSink implements Sink {
   private async send(items: SinkItem[]): Promise<void> {
     const raw = this.encode(items);
     const body = this.cfg.compression === 'gzip' ? gzipSync(raw, { level: 1 }) : raw;
-    await post(this.cfg.endpoint, body, this.headers, this.cfg.timeout, this.cfg.method);
+    await post(this.cfg.endpoint, body, this.headers, this.cfg.timeout, this.cfg.method, this.dispatcher);
     this.ctx.metrics.sinkEvents.inc({ component: this.ctx.name }, items.length);
     this.ctx.metrics.sinkBytes.inc({ component: this.ctx.name }, body.length);
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    await this.dispatcher?.close();
+  }
 }

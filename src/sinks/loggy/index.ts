@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Sink } from '../../core/component.js';
@@ -7,6 +8,7 @@ import { entryMetadata } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, parseJson, post, refuse, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
+import { tlsDispatcher } from '../shared/tls.js';
 
 export const loggySinkSchema = z.strictObject({
   type: z.literal('loggy'),
@@ -28,7 +30,11 @@ export class LoggySink implements Sink {
   private readonly url: string;
   private readonly deadLetter: DeadLetterFile | null;
 
+  /** The sink's own connection pool when it has TLS settings. */
+  private readonly dispatcher: Dispatcher | undefined;
+
   constructor(private readonly cfg: LoggySinkConfig, private readonly ctx: ComponentContext) {
+    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`);
     this.url = new URL('/api/v1/push', cfg.endpoint).toString();
     this.deadLetter = cfg.dead_letter.enabled ? new DeadLetterFile(ctx, cfg.dead_letter.max_bytes) : null;
   }
@@ -54,7 +60,7 @@ export class LoggySink implements Sink {
     const gzip = this.cfg.compression === 'gzip';
     const headers = { ...authHeaders(this.cfg), 'content-type': 'application/json', ...(gzip ? { 'content-encoding': 'gzip' } : {}) };
     const body = gzip ? gzipSync(json, { level: 1 }) : json;
-    const res = await post(this.url, body, headers, this.cfg.timeout);
+    const res = await post(this.url, body, headers, this.cfg.timeout, 'POST', this.dispatcher);
     // The store writes what it can and lists the entries it refused on their own (too old, too
     // long): those, and only those, go to the dead letters — no splitting needed.
     const answer = parseJson(res.text) as { rejected?: Array<{ stream: number; entry: number; reason: string }> } | null;
@@ -69,5 +75,7 @@ export class LoggySink implements Sink {
     this.ctx.metrics.sinkBytes.inc({ component: this.ctx.name }, body.length);
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    await this.dispatcher?.close();
+  }
 }

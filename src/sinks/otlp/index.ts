@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Sink } from '../../core/component.js';
@@ -8,6 +9,7 @@ import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, post, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
+import { tlsDispatcher } from '../shared/tls.js';
 import { otlpLogsTypes } from './proto.js';
 
 export const otlpSinkSchema = z.strictObject({
@@ -168,7 +170,11 @@ export class OtlpSink implements Sink {
   private readonly deadLetter: DeadLetterFile | null;
   private readonly headers: Record<string, string>;
 
+  /** The sink's own connection pool when it has TLS settings. */
+  private readonly dispatcher: Dispatcher | undefined;
+
   constructor(private readonly cfg: OtlpSinkConfig, private readonly ctx: ComponentContext) {
+    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`);
     this.url = `${cfg.endpoint.replace(/\/+$/, '')}/v1/logs`;
     this.deadLetter = cfg.dead_letter.enabled ? new DeadLetterFile(ctx, cfg.dead_letter.max_bytes) : null;
     this.headers = {
@@ -191,7 +197,7 @@ export class OtlpSink implements Sink {
   private async send(items: SinkItem[]): Promise<void> {
     const raw = this.encode(exportRequest(items, nowNs()));
     const body = this.cfg.compression === 'gzip' ? gzipSync(raw, { level: 1 }) : raw;
-    const res = await post(this.url, body, this.headers, this.cfg.timeout);
+    const res = await post(this.url, body, this.headers, this.cfg.timeout, 'POST', this.dispatcher);
     // Partial success: the receiver took the request but dropped some records, without
     // saying which; not retryable (the spec says so), so counted and logged.
     const partial = this.partialSuccess(res.body);
@@ -222,5 +228,7 @@ export class OtlpSink implements Sink {
     }
   }
 
-  async stop(): Promise<void> {}
+  async stop(): Promise<void> {
+    await this.dispatcher?.close();
+  }
 }

@@ -1,8 +1,10 @@
+import { fetch as undiciFetch, type Dispatcher } from 'undici';
 import { z } from 'zod';
 import { byteSize, duration } from '../../config/schema-helpers.js';
 import type { ComponentContext } from '../../core/component.js';
 import { parseRetryAfter, RetryableError } from '../../core/errors.js';
 import type { DeadEvent, DeadLetterFile } from './dead-letter.js';
+import { tlsSchema } from './tls.js';
 import type { EventBatch } from '../../core/batch.js';
 import type { LogEvent } from '../../core/event.js';
 
@@ -23,6 +25,8 @@ export const httpSinkCommon = {
   headers: z.record(z.string(), z.string()).default({}),
   timeout: duration.default(30_000),
   compression: z.enum(['gzip', 'none']).default('gzip'),
+  /** For https:// endpoints: a private CA, a client certificate, the name to verify. */
+  tls: tlsSchema.optional(),
   /** Events a receiver refuses for good (400, 413, 422...) go to <data_dir>/dead-letter/<sink>.ndjson. */
   dead_letter: z.strictObject({
     enabled: z.boolean().default(true),
@@ -35,7 +39,9 @@ export const httpSinkCommon = {
  * and network failures retryable (honouring Retry-After); any other 4xx rejected for good.
  */
 // The cast: @types/node's Buffer is over ArrayBufferLike, fetch's BodyInit wants ArrayBuffer; same bytes.
-export async function post(url: string, body: Buffer, headers: Record<string, string>, timeoutMs: number, method: 'POST' | 'PUT' = 'POST'): Promise<{ status: number; text: string; body: Buffer }> {
+// `dispatcher` (a sink's own TLS settings) goes with undici's own fetch: Node 20's built-in
+// fetch is an older undici whose handler interface undici 7's Agent does not speak.
+export async function post(url: string, body: Buffer, headers: Record<string, string>, timeoutMs: number, method: 'POST' | 'PUT' = 'POST', dispatcher?: Dispatcher): Promise<{ status: number; text: string; body: Buffer }> {
   // A timer of our own, cleared as soon as the answer is read: with AbortSignal.timeout the
   // signal (and through fetch's abort listener the request and its body) lives until the
   // timeout fires, so at a few requests per second and a 30 s timeout, tens of MiB of sent
@@ -48,7 +54,8 @@ export async function post(url: string, body: Buffer, headers: Record<string, st
   let text: string;
   let answer: Buffer;
   try {
-    const res = await fetch(url, { method, body: body as unknown as Uint8Array<ArrayBuffer>, headers, signal: ac.signal });
+    const init = { method, body: body as unknown as Uint8Array<ArrayBuffer>, headers, signal: ac.signal };
+    const res = dispatcher ? await undiciFetch(url, { ...init, dispatcher }) : await fetch(url, init);
     ({ status, statusText } = res);
     retryAfter = res.headers.get('retry-after');
     // The bytes too: an OTLP receiver answers in protobuf.
