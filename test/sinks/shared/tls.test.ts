@@ -17,9 +17,11 @@ const certs = makeCerts(tmp.dir);
 afterAll(() => tmp.cleanup());
 let server: Server | null = null;
 afterEach(() => new Promise<void>((r) => {
-  server?.closeAllConnections();
-  server ? server.close(() => r()) : r();
+  const s = server;
   server = null;
+  if (!s) return r();
+  s.closeAllConnections();
+  s.close(() => r());
 }));
 
 /** An HTTPS receiver with the test CA's certificate; with `mutual`, it wants a client certificate from that CA. */
