@@ -227,7 +227,7 @@ function uint64(v: unknown, name: string): bigint {
     if (n <= MAX_UINT64) return n;
   }
   // Numbers are allowed by the JSON mapping; past 2^53 they have lost digits already.
-  if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= Number.MAX_VALUE) return BigInt(v);
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return BigInt(v);
   throw new Invalid(`${name} must be an unsigned 64-bit integer (a decimal string or a number), got ${JSON.stringify(v)?.slice(0, 40)}`);
 }
 
