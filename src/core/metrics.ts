@@ -21,7 +21,9 @@ export class AgentMetrics {
   readonly malformed = this.counter('loggy_lines_malformed_total', 'Lines not in the file format, delivered raw and flagged', ['component']);
   readonly partialFlushed = this.counter('loggy_partial_lines_flushed_total', 'Partial lines flushed without their end (file closed mid-line)', ['component']);
   readonly replaySkipped = this.counter('loggy_replay_events_skipped_total', 'Events re-read after a restart and skipped because already acknowledged', ['component']);
-  readonly httpRequests = this.counter('loggy_http_source_requests_total', 'Push requests to an http source: accepted, or refused by reason (too_large, unauthorized, invalid, backpressure, shutdown, ack_timeout, ...)', ['component', 'result']);
+  /** Every push source (http, otlp) counts here: one family, told apart by `component`. */
+  readonly httpRequests = this.counter('loggy_http_source_requests_total', 'Push requests to an http or otlp source: accepted, or refused by reason (too_large, unauthorized, invalid, content_type, backpressure, shutdown, ack_timeout, ...)', ['component', 'result']);
+  readonly sourceRejected = this.counter('loggy_source_rejected_events_total', 'Records a source refused on their own while taking the rest of their request (otlp: invalid log records, answered as a partial success)', ['component', 'reason']);
   readonly filesOpened = this.counter('loggy_files_opened_total', 'Files opened for tailing', ['component']);
   readonly filesClosed = this.counter('loggy_files_closed_total', 'Files drained and closed', ['component', 'reason']);
   readonly filesOpen = this.gauge('loggy_files_open', 'Files currently open', ['component']);

@@ -9,6 +9,7 @@ import { HttpError } from './errors.js';
 import { IngestWriter } from './ingest/writer.js';
 import { esRoot, registerElasticsearchRoutes, wantsPage } from './routes/elasticsearch.js';
 import { registerMetaRoutes } from './routes/meta.js';
+import { registerOtlpRoutes } from './routes/otlp.js';
 import { registerPushRoutes } from './routes/push.js';
 import { registerQueryRoutes } from './routes/query.js';
 import { registerTailRoute } from './routes/tail.js';
@@ -18,10 +19,11 @@ import { TailHub } from './tail-hub.js';
 export const VERSION = '0.1.0';
 
 /**
- * The store's HTTP application: Loki-compatible ingest and query API, Loggy's native push
- * and an Elasticsearch-compatible `_bulk` ingest. Request bodies arrive as raw Buffers (push
- * decoders handle encodings themselves) with the configured size limit; errors answer in plain
- * text with the status they carry (JSON in Elasticsearch's shape on its API).
+ * The store's HTTP application: Loki-compatible ingest and query API, Loggy's native push,
+ * an Elasticsearch-compatible `_bulk` ingest and OTLP/HTTP logs. Request bodies arrive as raw
+ * Buffers (push decoders handle encodings themselves) with the configured size limit; errors
+ * answer in plain text with the status they carry (JSON in Elasticsearch's shape on its API,
+ * google.rpc.Status on OTLP's).
  */
 export async function buildServer(config: ServerConfig, engine: StoreEngine, log: Logger): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
   const app = Fastify({ logger: false, bodyLimit: config.limits.max_body_bytes });
@@ -61,6 +63,7 @@ export async function buildServer(config: ServerConfig, engine: StoreEngine, log
   app.setNotFoundHandler((req, reply) => reply.code(404).type('text/plain').send(`not found: ${req.method} ${req.url.split('?')[0]}\n`));
 
   registerPushRoutes(app, ctx);
+  await registerOtlpRoutes(app, ctx);
   registerQueryRoutes(app, ctx);
   registerMetaRoutes(app, ctx);
   registerTailRoute(app, ctx);

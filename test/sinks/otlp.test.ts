@@ -5,7 +5,7 @@ import { EventFlags, makeSource, type LogEvent } from '../../src/core/event.js';
 import { silentLogger, type Logger } from '../../src/core/logger.js';
 import { AgentMetrics } from '../../src/core/metrics.js';
 import { OtlpSink, otlpSinkSchema, resourceAttributes, splitImage } from '../../src/sinks/otlp/index.js';
-import { otlpLogsTypes } from '../../src/sinks/otlp/proto.js';
+import { otlpLogsTypes } from '../../src/protocols/otlp/proto.js';
 import { agentFixture, append, capturingLogger, cri, podLog, runAgent } from '../helpers/agent.js';
 import { waitFor } from '../helpers/proc.js';
 import { receivers, type ReceivedRequest } from '../helpers/receiver.js';

@@ -90,9 +90,17 @@ export class IngestWriter {
     return rejected.length ? result.then((r) => ({ ...r, rejected })) : result;
   }
 
-  /** Entries refused for a limit (partial mode), and requests refused with 429. */
+  /**
+   * Entries refused on their own: for a limit (partial mode), or by a route's decoder before
+   * they reached the writer (`countRefused`); and requests refused with 429.
+   */
   rejected = 0;
   refusedFull = 0;
+
+  /** Entries a route refused while taking the rest of their request (an invalid OTLP log record). */
+  countRefused(n: number): void {
+    this.rejected += n;
+  }
 
   get queued(): number {
     return this.queue.length;

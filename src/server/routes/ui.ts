@@ -22,10 +22,10 @@ export const UI_SECURITY_HEADERS: Readonly<Record<string, string>> = Object.free
 
 /**
  * Paths that belong to the API (or are files): never answered with index.html. `/_…` and
- * `/es/…` are the Elasticsearch-compatible API's (an agent probing `/_ilm/policy/x` must get a
- * 404, not a page).
+ * `/es/…` are the Elasticsearch-compatible API's, `/otlp/…` and `/v1/…` the OTLP receiver's
+ * (an agent probing `/_ilm/policy/x` must get a 404, not a page).
  */
-const NOT_CLIENT_ROUTE = /^\/(?:loki|api|assets|metrics|ready|es|_[^/]*)(?:\/|$)|\.[A-Za-z0-9]+$/;
+const NOT_CLIENT_ROUTE = /^\/(?:loki|api|assets|metrics|ready|es|otlp|v1|_[^/]*)(?:\/|$)|\.[A-Za-z0-9]+$/;
 
 /**
  * `/` for requests that are not for the page (see routes/elasticsearch.ts: Elasticsearch

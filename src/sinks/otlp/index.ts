@@ -10,7 +10,12 @@ import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, post, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
 import { tlsDispatcher } from '../shared/tls.js';
-import { otlpLogsTypes } from './proto.js';
+import type { ExportLogsRequest, KeyValue, LogRecord, ResourceLogs } from '../../protocols/otlp/json-types.js';
+import { otlpLogsTypes } from '../../protocols/otlp/proto.js';
+import {
+  FLAGS_ATTRIBUTE, GENERIC_WORKLOAD, IMAGE_NAME_ATTRIBUTE, IMAGE_TAGS_ATTRIBUTE, IOSTREAM_ATTRIBUTE, LABEL_TO_ATTRIBUTE, LOGGY_SCOPE,
+  RESTART_ATTRIBUTE, SEVERITY_NUMBER, WORKLOAD_ATTRIBUTE,
+} from '../../protocols/otlp/semconv.js';
 
 export const otlpSinkSchema = z.strictObject({
   type: z.literal('otlp'),
@@ -23,41 +28,7 @@ export const otlpSinkSchema = z.strictObject({
 });
 export type OtlpSinkConfig = z.infer<typeof otlpSinkSchema>;
 
-/** The OTLP JSON shapes built here (also the object protobufjs encodes, after `toWire`). */
-export interface AnyValue { stringValue?: string; intValue?: string; arrayValue?: { values: AnyValue[] } }
-export interface KeyValue { key: string; value: AnyValue }
-export interface LogRecord {
-  timeUnixNano: string;
-  observedTimeUnixNano: string;
-  severityNumber?: number;
-  severityText?: string;
-  body: AnyValue;
-  attributes: KeyValue[];
-  traceId?: string;
-  spanId?: string;
-}
-export interface ResourceLogs { resource: { attributes: KeyValue[] }; scopeLogs: Array<{ scope: { name: string }; logRecords: LogRecord[] }> }
-
 const str = (key: string, value: string): KeyValue => ({ key, value: { stringValue: value } });
-
-/** Loggy labels with an OpenTelemetry semantic-convention name. */
-const SEMCONV: Record<string, string> = {
-  namespace: 'k8s.namespace.name',
-  pod: 'k8s.pod.name',
-  pod_uid: 'k8s.pod.uid',
-  container: 'k8s.container.name',
-  container_id: 'container.id',
-  node: 'k8s.node.name',
-};
-/** workload_kind → the attribute naming the workload. */
-const WORKLOAD: Record<string, string> = {
-  Deployment: 'k8s.deployment.name',
-  StatefulSet: 'k8s.statefulset.name',
-  DaemonSet: 'k8s.daemonset.name',
-  ReplicaSet: 'k8s.replicaset.name',
-  Job: 'k8s.job.name',
-  CronJob: 'k8s.cronjob.name',
-};
 
 /**
  * A source's labels as resource attributes: Kubernetes labels under their semantic-convention
@@ -69,14 +40,15 @@ export function resourceAttributes(labels: Readonly<Record<string, string>>): Ke
   const out: KeyValue[] = [];
   for (const [k, v] of Object.entries(labels)) {
     if (v === '') continue;
-    if (SEMCONV[k]) out.push(str(SEMCONV[k], v));
-    else if (k === 'restart') out.push({ key: 'k8s.container.restart_count', value: { intValue: String(Number.parseInt(v, 10) || 0) } });
+    const attr = Object.hasOwn(LABEL_TO_ATTRIBUTE, k) ? LABEL_TO_ATTRIBUTE[k] : undefined;
+    if (attr) out.push(str(attr, v));
+    else if (k === 'restart') out.push({ key: RESTART_ATTRIBUTE, value: { intValue: String(Number.parseInt(v, 10) || 0) } });
     else if (k === 'workload_kind') continue;
-    else if (k === 'workload') out.push(str(WORKLOAD[labels.workload_kind ?? ''] ?? 'k8s.workload.name', v));
+    else if (k === 'workload') out.push(str(WORKLOAD_ATTRIBUTE[labels.workload_kind ?? ''] ?? GENERIC_WORKLOAD, v));
     else if (k === 'image') {
       const { name, tag } = splitImage(v);
-      out.push(str('container.image.name', name));
-      if (tag) out.push({ key: 'container.image.tags', value: { arrayValue: { values: [{ stringValue: tag }] } } });
+      out.push(str(IMAGE_NAME_ATTRIBUTE, name));
+      if (tag) out.push({ key: IMAGE_TAGS_ATTRIBUTE, value: { arrayValue: { values: [{ stringValue: tag }] } } });
     } else out.push(str(k, v));
   }
   const service = labels.label_app_kubernetes_io_name || labels.label_app || labels.workload || labels.container;
@@ -93,17 +65,11 @@ export function splitImage(image: string): { name: string; tag?: string } {
   return { name: ref };
 }
 
-/** OpenTelemetry's SeverityNumber for common level words (the first of each range). */
-const SEVERITY: Record<string, number> = {
-  trace: 1, debug: 5, dbug: 5, info: 9, information: 9, informational: 9, notice: 10,
-  warn: 13, warning: 13, error: 17, err: 17, eror: 17, critical: 21, crit: 21, fatal: 21, panic: 21, emerg: 21, emergency: 21, alert: 21,
-};
-
 const HEX32 = /^[0-9a-f]{32}$/i;
 const HEX16 = /^[0-9a-f]{16}$/i;
 
 export function logRecord(ev: LogEvent, observedNs: bigint): LogRecord {
-  const attributes: KeyValue[] = [str('log.iostream', ev.stream)];
+  const attributes: KeyValue[] = [str(IOSTREAM_ATTRIBUTE, ev.stream)];
   const rec: LogRecord = {
     timeUnixNano: (parseRfc3339Nano(ev.ts) ?? observedNs).toString(),
     observedTimeUnixNano: observedNs.toString(),
@@ -115,7 +81,7 @@ export function logRecord(ev: LogEvent, observedNs: bigint): LogRecord {
     const level = f.level;
     if (level !== undefined) {
       rec.severityText = level;
-      const n = SEVERITY[level.trim().toLowerCase()];
+      const n = SEVERITY_NUMBER[level.trim().toLowerCase()];
       if (n) rec.severityNumber = n;
     }
     for (const [k, v] of Object.entries(f)) {
@@ -125,12 +91,12 @@ export function logRecord(ev: LogEvent, observedNs: bigint): LogRecord {
       else if (k !== 'level') attributes.push(str(k, v));
     }
   }
-  if (ev.flags !== 0) attributes.push(str('loggy.flags', flagList(ev.flags).join(',')));
+  if (ev.flags !== 0) attributes.push(str(FLAGS_ATTRIBUTE, flagList(ev.flags).join(',')));
   return rec;
 }
 
 /** Events grouped into one ResourceLogs per source, in order. */
-export function exportRequest(items: readonly SinkItem[], observedNs: bigint): { resourceLogs: ResourceLogs[] } {
+export function exportRequest(items: readonly SinkItem[], observedNs: bigint): ExportLogsRequest {
   const bySource = new Map<EventSource, LogRecord[]>();
   const resourceLogs: ResourceLogs[] = [];
   for (const { b, ev } of items) {
@@ -138,7 +104,7 @@ export function exportRequest(items: readonly SinkItem[], observedNs: bigint): {
     if (!records) {
       records = [];
       bySource.set(b.source, records);
-      resourceLogs.push({ resource: { attributes: resourceAttributes(b.source.labels) }, scopeLogs: [{ scope: { name: 'loggy' }, logRecords: records }] });
+      resourceLogs.push({ resource: { attributes: resourceAttributes(b.source.labels) }, scopeLogs: [{ scope: { name: LOGGY_SCOPE }, logRecords: records }] });
     }
     records.push(logRecord(ev, observedNs));
   }
@@ -146,7 +112,7 @@ export function exportRequest(items: readonly SinkItem[], observedNs: bigint): {
 }
 
 /** The JSON shape → protobufjs message: ids from hex to bytes (64-bit decimal strings are read by protobufjs with long). */
-function toWire(req: { resourceLogs: ResourceLogs[] }): unknown {
+function toWire(req: ExportLogsRequest): unknown {
   return {
     resourceLogs: req.resourceLogs.map((r) => ({
       ...r,
@@ -188,7 +154,7 @@ export class OtlpSink implements Sink {
     return deliverBatches(this.ctx, this.deadLetter, batches, (items) => this.send(items));
   }
 
-  private encode(req: { resourceLogs: ResourceLogs[] }): Buffer {
+  private encode(req: ExportLogsRequest): Buffer {
     if (this.cfg.encoding === 'json') return Buffer.from(JSON.stringify(req));
     const { request } = otlpLogsTypes();
     return Buffer.from(request.encode(request.fromObject(toWire(req) as Record<string, unknown>)).finish());

@@ -1,14 +1,17 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { byteSize, duration } from '../../config/schema-helpers.js';
-import { EventBatch } from '../../core/batch.js';
 import type { Source, SourceContext } from '../../core/component.js';
-import { EventFlags, makeSource, type EventSource, type Labels, type LogEvent, type Stream } from '../../core/event.js';
+import { EventFlags, type Labels, type LogEvent, type Stream } from '../../core/event.js';
 import { formatRfc3339Nano, nowNs, parseRfc3339Nano } from '../../core/time.js';
 import { truncateString } from '../../formats/bytes.js';
+import { AckWaiters } from '../shared/acks.js';
+import { readBody } from '../shared/body.js';
+import { PushEmitter } from '../shared/push-emitter.js';
+import { closePush, listenPush } from '../shared/push-server.js';
+import { closesConnection, Refusal, shuttingDown } from '../shared/refusal.js';
+import { bearerHeader, checkBearer, checkBodyHeaders } from '../shared/request-checks.js';
+import { RoomGate } from '../shared/room.js';
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const labelName = z.string().regex(LABEL_NAME, 'expected a label name: letters, digits and "_", not starting with a digit');
@@ -43,17 +46,8 @@ export const httpSourceSchema = z.strictObject({
 });
 export type HttpSourceConfig = z.infer<typeof httpSourceSchema>;
 
-/** A refusal: status, a message for the client, the reason it is counted under. */
-class Refusal extends Error {
-  constructor(readonly status: number, message: string, readonly reason: string, readonly headers: Record<string, string> = {}) {
-    super(message);
-  }
-}
-
 /** Events of one request grouped by their labels (one batch source each). */
 type Groups = Map<string, { labels: Labels; events: LogEvent[] }>;
-
-const MAX_BATCH_EVENTS = 1000;
 
 /**
  * Direct push from applications: POST NDJSON, a JSON array or plain lines; labels from the
@@ -63,49 +57,30 @@ const MAX_BATCH_EVENTS = 1000;
  * sink, or written to a sink's disk buffer — so a 2xx survives an agent crash like a read
  * file line does.
  *
- * Identity and offsets: the pipeline (the loggy sink, and the store's replay dedupe) expects a
- * source id and offsets strictly increasing per (id, stream), and the store keeps, per source,
- * the highest offset it committed and drops anything at or below it. A push has no file, so the
- * id is `http:<component>:<boot>:<labels hash>` with `boot` random per start of the source and
- * the offset a counter of this source instance assigned at emission, in emission order. The
- * same batch re-sent (a retry, a disk buffer replayed after a crash) keeps its id and offsets and
- * is dropped as the duplicate it is; a distinct push always gets a higher offset, and after a
- * restart a fresh `boot` (the counter starts again at 1), so it is never mistaken for a replay.
- * The labels are part of the id because the loggy sink groups events by id and stream and gives
- * the group the labels of its first batch.
+ * Identity and offsets of pushed events, waiting for room and for acknowledgements: see
+ * sources/shared (the otlp source works the same way).
  */
 export class HttpSource implements Source {
   private server: Server | null = null;
-  private readonly boot = randomBytes(6).toString('hex');
-  private readonly sources = new Map<string, EventSource>();
-  private offset = 0;
   private stopping = false;
-  private room: Promise<void> | null = null;
-  /** Requests waiting for their acknowledgement: answered 503 at close if still waiting. */
-  private readonly waiting = new Set<(status: number) => void>();
+  private readonly emitter: PushEmitter;
+  private readonly room: RoomGate;
+  private readonly acks: AckWaiters;
   private readonly token: Buffer | null;
   private readonly headerLabels: Array<[string, string]>;
 
   constructor(private readonly cfg: HttpSourceConfig, private readonly ctx: SourceContext) {
-    this.token = cfg.token ? Buffer.from(`Bearer ${cfg.token}`) : null;
+    this.token = bearerHeader(cfg.token);
     this.headerLabels = Object.entries(cfg.label_headers).map(([h, l]) => [h.toLowerCase(), l]);
+    this.emitter = new PushEmitter('http', ctx);
+    this.room = new RoomGate(() => ctx.waitForRoom(), cfg.backpressure_wait);
+    this.acks = new AckWaiters(cfg.ack_timeout);
   }
 
   async start(): Promise<void> {
-    const i = this.cfg.address.lastIndexOf(':');
-    const host = this.cfg.address.slice(0, i) || '0.0.0.0';
-    const port = Number(this.cfg.address.slice(i + 1));
-    const server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    const { server, address } = await listenPush(this.cfg.address, (req, res) => void this.handle(req, res));
     this.server = server;
-    const a = server.address();
-    this.ctx.log.info({ address: typeof a === 'object' && a ? `${a.address}:${a.port}` : this.cfg.address, path: this.cfg.path }, 'http source listening');
+    this.ctx.log.info({ address, path: this.cfg.path }, 'http source listening');
   }
 
   private count(result: string): void {
@@ -122,8 +97,7 @@ export class HttpSource implements Source {
       this.count(r.reason);
       if (r.status >= 500 && r.reason === 'error') this.ctx.log.warn({ err: r.message }, 'http source request failed');
       const body = JSON.stringify({ error: r.message });
-      // A refused body is not read on: the connection closes after the answer.
-      const close = r.status === 413 || r.status === 415 || r.status === 401 || r.status === 503;
+      const close = closesConnection(r.status);
       res.writeHead(r.status, { 'content-type': 'application/json', ...(close ? { connection: 'close' } : {}), ...r.headers }).end(body);
       if (close) res.once('finish', () => req.destroy());
       else req.resume();
@@ -135,81 +109,25 @@ export class HttpSource implements Source {
     const url = new URL(req.url ?? '/', 'http://push');
     if (url.pathname !== this.cfg.path) throw new Refusal(404, `not found: POST to ${this.cfg.path}`, 'not_found');
     if (req.method !== 'POST') throw new Refusal(405, `method ${req.method} not allowed: POST`, 'method', { allow: 'POST' });
-    if (this.token) {
-      const got = Buffer.from(req.headers.authorization ?? '');
-      if (got.length !== this.token.length || !timingSafeEqual(got, this.token)) {
-        throw new Refusal(401, 'missing or wrong bearer token (Authorization: Bearer <token>)', 'unauthorized', { 'www-authenticate': 'Bearer' });
-      }
-    }
-    if (this.stopping) throw this.shuttingDown();
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > this.cfg.max_body_bytes) throw this.tooLarge();
-    const enc = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-    if (enc !== 'identity' && enc !== 'gzip') throw new Refusal(415, `content-encoding ${enc} not supported (gzip or none)`, 'encoding');
+    checkBearer(req, this.token);
+    if (this.stopping) throw shuttingDown();
+    const { gzip } = checkBodyHeaders(req, this.cfg.max_body_bytes);
     const base = this.requestLabels(req, url);
 
-    // Room first, then read: a full pipeline holds requests briefly and then turns them away,
-    // instead of holding their bodies in memory without bound.
-    await this.waitForRoom();
-    if (this.stopping) throw this.shuttingDown();
+    // Room first, then read (see RoomGate).
+    await this.room.wait();
+    if (this.stopping) throw shuttingDown();
 
-    const body = await this.readBody(req, enc === 'gzip');
+    const body = await readBody(req, gzip, this.cfg.max_body_bytes);
     const groups = this.parse(body, base);
-    if (this.stopping) throw this.shuttingDown();
+    if (this.stopping) throw shuttingDown();
 
-    let n = 0;
-    const acks: Array<Promise<void>> = [];
-    // Synchronous from here to the last emit: offsets are assigned in emission order.
-    for (const { labels, events } of groups.values()) {
-      const source = this.sourceFor(labels);
-      for (const ev of events) ev.offset = ++this.offset;
-      for (let i = 0; i < events.length; i += MAX_BATCH_EVENTS) {
-        const part = events.length <= MAX_BATCH_EVENTS ? events : events.slice(i, i + MAX_BATCH_EVENTS);
-        let acked!: () => void;
-        acks.push(new Promise<void>((r) => { acked = r; }));
-        this.ctx.emit(new EventBatch(source, part, () => acked()));
-      }
-      n += events.length;
-    }
-    this.ctx.metrics.eventsIn.inc({ component: this.ctx.name }, n);
+    const { acks, events } = this.emitter.emit(groups.values());
+    this.ctx.metrics.eventsIn.inc({ component: this.ctx.name }, events);
     this.ctx.metrics.bytesIn.inc({ component: this.ctx.name }, body.length);
     if (!this.cfg.ack) return 202;
-    return this.waitForAcks(acks);
-  }
-
-  private async waitForAcks(acks: Array<Promise<void>>): Promise<number> {
-    let settle!: (status: number) => void;
-    const answer = new Promise<number>((r) => { settle = r; });
-    this.waiting.add(settle);
-    const timer = setTimeout(() => settle(504), this.cfg.ack_timeout);
-    void Promise.all(acks).then(() => settle(204));
-    const status = await answer;
-    clearTimeout(timer);
-    this.waiting.delete(settle);
-    if (status === 504) throw new Refusal(504, `not acknowledged within ${this.cfg.ack_timeout} ms; the events may still be delivered (a retry may duplicate them)`, 'ack_timeout');
-    if (status === 503) throw new Refusal(503, 'the agent shut down before the events were delivered; retry', 'shutdown');
-    return status;
-  }
-
-  private waitForRoom(): Promise<void> {
-    // One waiter for all requests: requests turned away do not leave waiters behind.
-    this.room ??= this.ctx.waitForRoom().finally(() => { this.room = null; });
-    let timer: NodeJS.Timeout | undefined;
-    const full = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const retry = Math.max(1, Math.ceil(this.cfg.backpressure_wait / 1000));
-        reject(new Refusal(429, 'the pipeline is full (sinks behind); retry later', 'backpressure', { 'retry-after': String(retry) }));
-      }, this.cfg.backpressure_wait);
-    });
-    return Promise.race([this.room, full]).finally(() => clearTimeout(timer));
-  }
-
-  private shuttingDown(): Refusal {
-    return new Refusal(503, 'the agent is shutting down; retry', 'shutdown', { 'retry-after': '1' });
-  }
-
-  private tooLarge(): Refusal {
-    return new Refusal(413, `request body larger than max_body_bytes (${this.cfg.max_body_bytes} bytes, counted after decompression)`, 'too_large');
+    await this.acks.wait(acks);
+    return 204;
   }
 
   private requestLabels(req: IncomingMessage, url: URL): Record<string, string> {
@@ -224,32 +142,6 @@ export class HttpSource implements Source {
       labels[k] = v;
     }
     return labels;
-  }
-
-  /** The body, decompressed, refused past max_body_bytes at either end (a zip bomb stops there). */
-  private async readBody(req: IncomingMessage, gzip: boolean): Promise<Buffer> {
-    const max = this.cfg.max_body_bytes;
-    const stream: Readable = gzip ? req.pipe(createGunzip()) : req;
-    const chunks: Buffer[] = [];
-    let total = 0;
-    let raw = 0;
-    if (gzip) req.on('data', (c: Buffer) => { raw += c.length; });
-    try {
-      for await (const chunk of stream as AsyncIterable<Buffer>) {
-        total += chunk.length;
-        if (total > max || raw > max) throw this.tooLarge();
-        chunks.push(chunk);
-      }
-    } catch (err) {
-      if (gzip) {
-        req.unpipe();
-        stream.destroy();
-      }
-      if (err instanceof Refusal) throw err;
-      if (gzip) throw new Refusal(400, `gzip body could not be decompressed: ${(err as Error).message}`, 'invalid');
-      throw new Refusal(400, `request body could not be read: ${(err as Error).message}`, 'invalid');
-    }
-    return Buffer.concat(chunks, total);
   }
 
   /** The request's events, grouped by labels; throws a 400 naming the first bad event. */
@@ -340,18 +232,6 @@ export class HttpSource implements Source {
     return ev;
   }
 
-  private sourceFor(labels: Labels): EventSource {
-    const json = JSON.stringify(labels);
-    let s = this.sources.get(json);
-    if (!s) {
-      if (this.sources.size > 10_000) this.sources.clear();
-      const hash = createHash('sha256').update(json).digest('hex').slice(0, 16);
-      s = makeSource(`http:${this.ctx.name}:${this.boot}:${hash}`, this.ctx.name, labels);
-      this.sources.set(json, s);
-    }
-    return s;
-  }
-
   /** Nothing to read to an end: a push source is drained at once. */
   async drained(): Promise<void> {}
 
@@ -363,15 +243,11 @@ export class HttpSource implements Source {
 
   /** After the sinks drained (or the grace expired): whoever still waits gets 503, and the server closes. */
   async close(): Promise<void> {
-    for (const settle of [...this.waiting]) settle(503);
+    this.acks.releaseAll();
     const server = this.server;
     if (!server) return;
     this.server = null;
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      // Let the 503s go out, then cut whatever is left (keep-alive, slow uploads).
-      setTimeout(() => server.closeAllConnections(), 100).unref();
-    });
+    await closePush(server);
   }
 }
 
