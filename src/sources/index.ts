@@ -4,9 +4,10 @@ import { FileSource, fileSourceSchema } from './file/index.js';
 import { HttpSource, httpSourceSchema } from './http/index.js';
 import { KubernetesLogsSource, kubernetesLogsSchema } from './kubernetes-logs/index.js';
 import { KubernetesPodFilesSource, kubernetesPodFilesSchema } from './kubernetes-pod-files/index.js';
+import { SyslogSource, syslogSourceSchema } from './syslog/index.js';
 
 /** The one place sources are registered. */
-export const sourceSchema = z.discriminatedUnion('type', [kubernetesLogsSchema, fileSourceSchema, kubernetesPodFilesSchema, httpSourceSchema]);
+export const sourceSchema = z.discriminatedUnion('type', [kubernetesLogsSchema, fileSourceSchema, kubernetesPodFilesSchema, httpSourceSchema, syslogSourceSchema]);
 export type SourceConfig = z.infer<typeof sourceSchema>;
 
 export async function createSource(cfg: SourceConfig, ctx: SourceContext): Promise<Source> {
@@ -15,5 +16,6 @@ export async function createSource(cfg: SourceConfig, ctx: SourceContext): Promi
     case 'file': return FileSource.fromConfig(cfg, ctx);
     case 'kubernetes_pod_files': return new KubernetesPodFilesSource(cfg, ctx);
     case 'http': return new HttpSource(cfg, ctx);
+    case 'syslog': return new SyslogSource(cfg, ctx);
   }
 }
