@@ -7,7 +7,7 @@ import { EventBatch } from '../../core/batch.js';
 import type { Source, SourceContext } from '../../core/component.js';
 import { EventFlags, makeSource, type EventSource, type Labels, type LogEvent } from '../../core/event.js';
 import { formatRfc3339Nano, nowNs } from '../../core/time.js';
-import { cutUtf8, utf8 } from '../../formats/bytes.js';
+import { utf8 } from '../../formats/bytes.js';
 import { SyslogFramer, type FrameEnd } from './framing.js';
 import { FACILITY_NAMES, parseSyslog, SEVERITY_NAMES } from './parse.js';
 
@@ -167,12 +167,15 @@ export class SyslogSource implements Source {
     let flags = 0;
     if (how === 'truncated') {
       flags |= EventFlags.Truncated;
-      e = cutUtf8(buf, s, e, e - s);
+      e = utf8Boundary(buf, s, e);
       this.ctx.metrics.truncated.inc({ component: name });
     } else if (how === 'partial') {
       flags |= EventFlags.Partial;
       this.ctx.metrics.partialFlushed.inc({ component: name });
     }
+    // A trailing LF inside a counted frame is framing too: rsyslog's own RFC 5424 templates
+    // (RSYSLOG_SyslogProtocol23Format) end with one, octet-counted or not.
+    if (how === 'whole' && e > s && buf[e - 1] === 0x0a) e -= e - 1 > s && buf[e - 2] === 0x0d ? 2 : 1;
     const m = parseSyslog(utf8(buf, s, e));
     if (m.format === 'malformed') {
       flags |= EventFlags.Malformed;
@@ -263,4 +266,15 @@ export class SyslogSource implements Source {
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
   }
+}
+
+/** `e`, or the start of the character a cut at `e` would split (a cut frame must not end in half a character). */
+export function utf8Boundary(buf: Buffer, s: number, e: number): number {
+  for (let k = 1; k <= 3 && e - k >= s; k++) {
+    const b = buf[e - k]!;
+    if ((b & 0xc0) === 0x80) continue; // a continuation byte: look further back
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return need > k ? e - k : e;
+  }
+  return e;
 }
