@@ -24,7 +24,7 @@ function send(port: number, data: string | Buffer): Promise<void> {
 
 function sendUdp(port: number, msgs: Array<string | Buffer>): Promise<void> {
   const u = createSocket('udp4');
-  return Promise.all(msgs.map((m) => new Promise<void>((r, j) => u.send(m, port, '127.0.0.1', (e) => (e ? j(e) : r()))))).then(() => u.close());
+  return Promise.all(msgs.map((m) => new Promise<void>((r, j) => u.send(m, port, '127.0.0.1', (e) => (e ? j(e) : r()))))).then(() => { u.close(); });
 }
 
 function logger(args: string[]): void {
