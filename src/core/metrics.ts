@@ -24,6 +24,9 @@ export class AgentMetrics {
   /** Every push source (http, otlp) counts here: one family, told apart by `component`. */
   readonly httpRequests = this.counter('loggy_http_source_requests_total', 'Push requests to an http or otlp source: accepted, or refused by reason (too_large, unauthorized, invalid, content_type, backpressure, shutdown, ack_timeout, ...)', ['component', 'result']);
   readonly sourceRejected = this.counter('loggy_source_rejected_events_total', 'Records a source refused on their own while taking the rest of their request (otlp: invalid log records, answered as a partial success)', ['component', 'reason']);
+  readonly syslogDropped = this.counter('loggy_syslog_source_dropped_total', 'Syslog messages a syslog source received and dropped: UDP datagrams while the pipeline was full (backpressure) or the source stopping (stopping)', ['component', 'reason']);
+  readonly syslogConnections = this.gauge('loggy_syslog_source_connections', 'Open TCP connections to a syslog source', ['component']);
+  readonly syslogConnectionsRefused = this.counter('loggy_syslog_source_connections_refused_total', 'TCP connections a syslog source closed at once because max_connections were open', ['component']);
   readonly filesOpened = this.counter('loggy_files_opened_total', 'Files opened for tailing', ['component']);
   readonly filesClosed = this.counter('loggy_files_closed_total', 'Files drained and closed', ['component', 'reason']);
   readonly filesOpen = this.gauge('loggy_files_open', 'Files currently open', ['component']);
@@ -37,6 +40,8 @@ export class AgentMetrics {
   readonly checkpointErrors = this.counter('loggy_checkpoint_errors_total', 'Checkpoint files found corrupt or not writable', ['component', 'kind']);
   readonly sinkEvents = this.counter('loggy_sink_events_total', 'Events delivered by a sink', ['component']);
   readonly sinkBytes = this.counter('loggy_sink_bytes_total', 'Bytes written by a sink', ['component']);
+  readonly sinkTruncated = this.counter('loggy_sink_truncated_events_total', 'Events a sink cut to fit its maximum message size (syslog: max_message_bytes)', ['component']);
+  readonly sinkResent = this.counter('loggy_sink_resent_events_total', 'Events a sink wrote again after its connection broke, because the receiver may not have read them (syslog: resend_window)', ['component']);
   readonly sinkRejected = this.counter('loggy_sink_rejected_events_total', 'Events a receiver refused for good (4xx); logged with the reason', ['component']);
   readonly deadLettered = this.counter('loggy_dead_letter_events_total', 'Events refused for good by a receiver and written to the dead-letter file', ['component']);
   readonly deadLetterDropped = this.counter('loggy_dead_letter_dropped_events_total', 'Refused events not kept: dead-letter file full, unwritable, or disabled', ['component']);

@@ -9,9 +9,10 @@ import { HttpSink, httpSinkSchema } from './http/index.js';
 import { LokiSink, lokiSinkSchema } from './loki/index.js';
 import { LoggySink, loggySinkSchema } from './loggy/index.js';
 import { OtlpSink, otlpSinkSchema } from './otlp/index.js';
+import { SyslogSink, syslogSinkSchema } from './syslog/index.js';
 
 /** The one place sinks are registered: schema for the config, constructor for the topology. */
-export const sinkSchema = z.discriminatedUnion('type', [blackholeSinkSchema, clickhouseSinkSchema, consoleSinkSchema, elasticsearchSinkSchema, fileSinkSchema, httpSinkSchema, loggySinkSchema, lokiSinkSchema, otlpSinkSchema]);
+export const sinkSchema = z.discriminatedUnion('type', [blackholeSinkSchema, clickhouseSinkSchema, consoleSinkSchema, elasticsearchSinkSchema, fileSinkSchema, httpSinkSchema, loggySinkSchema, lokiSinkSchema, otlpSinkSchema, syslogSinkSchema]);
 export type SinkConfig = z.infer<typeof sinkSchema>;
 
 export function createSink(cfg: SinkConfig, ctx: ComponentContext): Sink {
@@ -25,5 +26,6 @@ export function createSink(cfg: SinkConfig, ctx: ComponentContext): Sink {
     case 'loggy': return new LoggySink(cfg, ctx);
     case 'loki': return new LokiSink(cfg, ctx);
     case 'otlp': return new OtlpSink(cfg, ctx);
+    case 'syslog': return new SyslogSink(cfg, ctx);
   }
 }

@@ -5,9 +5,10 @@ import { HttpSource, httpSourceSchema } from './http/index.js';
 import { KubernetesLogsSource, kubernetesLogsSchema } from './kubernetes-logs/index.js';
 import { KubernetesPodFilesSource, kubernetesPodFilesSchema } from './kubernetes-pod-files/index.js';
 import { OtlpSource, otlpSourceSchema } from './otlp/index.js';
+import { SyslogSource, syslogSourceSchema } from './syslog/index.js';
 
 /** The one place sources are registered. */
-export const sourceSchema = z.discriminatedUnion('type', [kubernetesLogsSchema, fileSourceSchema, kubernetesPodFilesSchema, httpSourceSchema, otlpSourceSchema]);
+export const sourceSchema = z.discriminatedUnion('type', [kubernetesLogsSchema, fileSourceSchema, kubernetesPodFilesSchema, httpSourceSchema, otlpSourceSchema, syslogSourceSchema]);
 export type SourceConfig = z.infer<typeof sourceSchema>;
 
 export async function createSource(cfg: SourceConfig, ctx: SourceContext): Promise<Source> {
@@ -17,5 +18,6 @@ export async function createSource(cfg: SourceConfig, ctx: SourceContext): Promi
     case 'kubernetes_pod_files': return new KubernetesPodFilesSource(cfg, ctx);
     case 'http': return new HttpSource(cfg, ctx);
     case 'otlp': return new OtlpSource(cfg, ctx);
+    case 'syslog': return new SyslogSource(cfg, ctx);
   }
 }

@@ -32,7 +32,7 @@ async function httpsReceiver(mutual: boolean): Promise<{ url: string; seen: Arra
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const peer = (req.socket as TLSSocket).getPeerCertificate();
-      seen.push({ cn: peer?.subject?.CN, body: Buffer.concat(chunks).toString() });
+      seen.push({ cn: [peer?.subject?.CN].flat()[0], body: Buffer.concat(chunks).toString() });
       res.writeHead(200).end();
     });
   });
