@@ -94,6 +94,16 @@ describe('clickhouse sink: the requests', () => {
     expect(elapsed).toBeGreaterThanOrEqual(590);
   });
 
+  it('does not hold back a large insert', async () => {
+    const ch = await fakeClickHouse();
+    const sink = sinkFor({ endpoint: ch.url, min_insert_interval: 60_000 });
+    await sink.write([new EventBatch(source, [ev('small')])]);
+    const t0 = Date.now();
+    await sink.write([new EventBatch(source, Array.from({ length: 1000 }, (_, i) => ev(`row ${i}`)))]);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+    expect(inserts(ch.reqs)).toHaveLength(2);
+  });
+
   it('retries errors about the server or the schema (and describes the table again), refuses data errors for good', async () => {
     let answer: [number, string] = [500, 'Code: 16, e.displayText() = DB::Exception: There is no column line in table'];
     const ch = await fakeClickHouse({ insert: () => answer });
