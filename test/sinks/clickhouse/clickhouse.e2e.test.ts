@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { agentFixture, append, capturingLogger, cri, podLog, runAgent } from '../../helpers/agent.js';
 import { startClickHouse, type TestClickHouse } from '../../helpers/clickhouse.js';
-import { tempDir, waitFor } from '../../helpers/proc.js';
+import { startChdbHttp } from '../../helpers/chdb-http.js';
+import { repoRoot, tempDir, waitFor } from '../../helpers/proc.js';
 
 /**
  * The clickhouse sink against a real ClickHouse server (Debian's clickhouse-server, 18.16:
@@ -120,4 +121,55 @@ describe('clickhouse sink → a real ClickHouse server', () => {
     const [{ n, d }] = await ch.rows<{ n: string; d: string }>(`SELECT count() AS n, uniqExact(line) AS d FROM ${table}`);
     expect([Number(n), Number(d)]).toEqual([total, total]);
   }, 60_000);
+});
+
+describe('clickhouse sink → a current ClickHouse (26.x, embedded by chdb, behind its HTTP interface)', () => {
+  const dir = tempDir('loggy-chdb-');
+  let modern: Awaited<ReturnType<typeof startChdbHttp>>;
+  beforeAll(async () => {
+    modern = await startChdbHttp(join(dir.dir, 'session'));
+  });
+  afterAll(async () => {
+    await modern?.stop();
+    dir.cleanup();
+  });
+
+  it('fills the table docs/agent.md gives (DateTime64(9), Map, LowCardinality, codecs, TTL, token index) exactly', async () => {
+    const ddl = /```sql\n(CREATE TABLE logs\.loggy[\s\S]*?)```/.exec(readFileSync(join(repoRoot, 'docs/agent.md'), 'utf8'))![1]!;
+    modern.sql('CREATE DATABASE IF NOT EXISTS logs');
+    modern.sql(ddl);
+    const p = podLog(fx.root, 'shop', 'web-1', 'nginx');
+    const records = [cri('GET / 200'), cri('{"level":"error","msg":"db down"}', 'stderr'), cri('é 😀 "q"')];
+    append(p, records.join(''));
+    fx.agent = await runAgent({ ...fx, sink: { type: 'clickhouse', endpoint: modern.url, database: 'logs', table: 'loggy', min_insert_interval: 0 }, transforms: [{ type: 'parse', format: 'json' }] });
+    await waitFor(() => modern.sql('SELECT count() FROM logs.loggy').trim() === '3', 15_000, 'rows in chdb');
+    const rows = modern.sql('SELECT toString(toUnixTimestamp64Nano(timestamp)) AS ns, date, namespace, pod, container, stream, labels, fields, flags, line FROM logs.loggy ORDER BY timestamp', 'JSONEachRow')
+      .trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(rows.map((r) => r.ns)).toEqual(records.map(nsOf));
+    expect(rows.map((r) => r.line)).toEqual(['GET / 200', '{"level":"error","msg":"db down"}', 'é 😀 "q"']);
+    expect(rows.map((r) => [r.namespace, r.pod, r.container, r.stream, r.date])).toEqual([
+      ['shop', 'web-1', 'nginx', 'stdout', '2026-11-22'], ['shop', 'web-1', 'nginx', 'stderr', '2026-11-22'], ['shop', 'web-1', 'nginx', 'stdout', '2026-11-22'],
+    ]);
+    expect(rows[0]!.labels).toMatchObject({ namespace: 'shop', pod: 'web-1', container: 'nginx', pod_uid: 'uid-web-1' });
+    expect(rows[1]!.fields).toEqual({ level: 'error', msg: 'db down' });
+    expect(rows.map((r) => r.flags)).toEqual([['parse_failed'], [], ['parse_failed']]);
+  }, 30_000);
+
+  it('sends a retried insert with the same token, which the documented table drops as a duplicate', async () => {
+    modern.sql('CREATE DATABASE IF NOT EXISTS logs');
+    modern.sql('CREATE TABLE logs.dedup (timestamp DateTime64(9), line String) ENGINE = MergeTree ORDER BY timestamp SETTINGS non_replicated_deduplication_window = 100');
+    const { ClickhouseSink, clickhouseSinkSchema } = await import('../../../src/sinks/clickhouse/index.js');
+    const { EventBatch } = await import('../../../src/core/batch.js');
+    const { makeSource } = await import('../../../src/core/event.js');
+    const { AgentMetrics } = await import('../../../src/core/metrics.js');
+    const { silentLogger } = await import('../../../src/core/logger.js');
+    const sink = new ClickhouseSink(clickhouseSinkSchema.parse({ type: 'clickhouse', inputs: ['a'], endpoint: modern.url, database: 'logs', table: 'dedup', min_insert_interval: 0 }),
+      { name: 'ch', dataDir: dir.dir, log: silentLogger, metrics: new AgentMetrics(), shared: new Map() });
+    const src = makeSource('1:2:3', 'node', { app: 'x' });
+    const events = [1, 2, 3].map((i) => ({ ts: `2026-11-22T10:00:0${i}.000000000Z`, stream: 'stdout' as const, line: `l${i}`, flags: 0, offset: i }));
+    await sink.write([new EventBatch(src, events)]);
+    await sink.write([new EventBatch(src, events)]); // what the runner does after a lost answer
+    await sink.write([new EventBatch(src, [{ ...events[0]!, offset: 4, line: 'l4' }])]);
+    expect(modern.sql('SELECT line FROM logs.dedup ORDER BY line').trim().split('\n')).toEqual(['l1', 'l2', 'l3', 'l4']);
+  });
 });
