@@ -47,6 +47,19 @@ export const serverConfigSchema = z.strictObject({
     max_bytes: byteSize.optional(),
     check_interval: duration.default(60_000),
   }).default({ check_interval: 60_000 }),
+  /** Live tail (/loki/api/v1/tail, the UI's live view, `loggy logs -f`). */
+  tail: z.strictObject({
+    /**
+     * push: lines ingested by this process are sent to its tail clients as they are stored;
+     * poll: tail clients' queries are read from the engine every poll_interval, so lines
+     * ingested by another replica sharing the engine are tailed too. auto: poll on an engine
+     * replicas share (clickhouse), push otherwise.
+     */
+    mode: z.enum(['auto', 'push', 'poll']).default('auto'),
+    poll_interval: duration.default(1000),
+    /** poll: lines arriving up to this late (by their own timestamps) are still tailed. */
+    lookback: duration.default(10_000),
+  }).prefault({}),
   ui: z.strictObject({
     /** Serve the web UI at `/` (static files; its data calls carry the user's token). */
     enabled: z.boolean().default(true),

@@ -9,6 +9,7 @@ import { labelsPredicate } from '../../store/shared/match.js';
 import { one, parseLimit, parseTime, type Query } from '../params.js';
 import { parseQuery } from './query.js';
 import type { TailEntry } from '../tail-hub.js';
+import { pollTail } from '../tail-poll.js';
 
 /** Bytes queued on a socket past which new lines are dropped (and reported) rather than buffered. */
 const MAX_BUFFERED = 1 << 20;
@@ -84,7 +85,8 @@ export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): voi
       // Live lines from now on; the history query below runs concurrently and is sent first.
       const early: TailEntry[][] = [];
       let live = false;
-      unsubscribe = ctx.hub.subscribe(tenant, (entries) => (live ? frame(entries) : early.push(entries)));
+      const poll = tailMode(ctx) === 'poll';
+      if (!poll) unsubscribe = ctx.hub.subscribe(tenant, (entries) => (live ? frame(entries) : early.push(entries)));
       void (async () => {
         const history: TailEntry[] = [];
         for await (const rows of ctx.engine.scan({ tenant, matchers: scan.matchers, lineFilters: scan.lineFilters, startNs, endNs: nowNs() + 1n, direction: 'backward', limit })) {
@@ -95,12 +97,30 @@ export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): voi
         frame(history);
         for (const batch of early) frame(batch.filter((e) => e.tsNs > seen));
         live = true;
+        if (poll && socket.readyState === socket.OPEN) {
+          const { poll_interval, lookback } = ctx.config.tail;
+          unsubscribe = pollTail({
+            engine: ctx.engine, tenant, matchers: scan.matchers, lineFilters: scan.lineFilters,
+            // Nothing in the history: lines from when the client connected on.
+            afterNs: seen >= 0n ? seen : startNs > nowNs() ? startNs : nowNs() - BigInt(lookback) * 1_000_000n,
+            intervalMs: poll_interval, lookbackNs: BigInt(lookback) * 1_000_000n, maxLines: ctx.config.limits.max_query_lines,
+            onEntries: frame, onError: fail,
+          });
+        }
       })().catch(fail);
     } catch (err) {
       fail(err);
     }
   });
 }
+
+/** How this store tails: `auto` polls an engine that replicas share. */
+export function tailMode(ctx: ServerContext): 'push' | 'poll' {
+  const { mode } = ctx.config.tail;
+  if (mode !== 'auto') return mode;
+  return SHARED_ENGINES.has(ctx.config.engine.type) ? 'poll' : 'push';
+}
+const SHARED_ENGINES = new Set<string>(['clickhouse']);
 
 /** Whether a browser's Origin names the host the request was sent to. */
 export function isSameOrigin(origin: string, host: string | undefined): boolean {
