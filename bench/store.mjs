@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// npm run bench:store [-- --lines 10000000 --engine duckdb --batch 20000 --concurrency 2 --ingest-only --reuse --only REGEX]
+// npm run bench:store [-- --lines 10000000 --engine duckdb[,clickhouse] --batch 20000 --concurrency 2 --ingest-only --reuse --only REGEX]
 // Ingests genlogs data through the HTTP API of a real `loggy server` process, then times the
 // queries users run, each the median of 5. Figures are printed next to the floor of reading
 // the same lines from disk (`wc -l` over the source files, measured in the same run).
+// `--engine clickhouse` runs the embedded engine too and prints both side by side; the
+// ClickHouse engine gets a clickhouse-server of its own (Debian's package), started here.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve, dirname } from 'node:path';
@@ -48,23 +50,43 @@ spawnSync('wc', ['-l', ...files.map((f) => f.path)]);
 const wcSecs = Number(process.hrtime.bigint() - t0) / 1e9;
 const srcBytes = files.reduce((a, f) => a + statSync(f.path).size, 0);
 
-// Server.
-const work = join(args.dir, `store-${args.engine}`);
-const metaFile = join(work, `meta-${target}.json`);
-const reuse = args.reuse && existsSync(metaFile);
-if (!reuse) {
-  rmSync(work, { recursive: true, force: true });
-  mkdirSync(work, { recursive: true });
-}
-const port = 31000 + Math.floor(Math.random() * 1000);
-writeFileSync(join(work, 'server.yaml'), `listen: 127.0.0.1:${port}\ndata_dir: ${work}/data\nengine:\n  type: ${args.engine}\nlog_level: warn\nlimits:\n  reject_older_than: 0\n  max_query_lines: 5000\n`);
-const nodeArgs = (process.env.LOGGY_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
-const server = spawn(process.execPath, [...nodeArgs, join(repo, 'bin/loggy.js'), 'server', '--config', join(work, 'server.yaml')], { stdio: ['ignore', 'inherit', 'inherit'] });
-const base = `http://127.0.0.1:${port}`;
-for (let i = 0; ; i++) {
-  if ((await fetch(`${base}/ready`).catch(() => null))?.ok) break;
-  if (i > 200) throw new Error('server did not start');
-  await new Promise((r) => setTimeout(r, 100));
+// Servers: one per engine, one after the other, on the same encoded batches.
+const engines = args.engine === 'clickhouse' ? ['duckdb', 'clickhouse'] : args.engine.split(',');
+
+async function startStore(engine) {
+  const work = join(args.dir, `store-${engine}`);
+  const metaFile = join(work, `meta-${target}.json`);
+  const reuse = args.reuse && existsSync(metaFile) && engine !== 'clickhouse';
+  if (!reuse) {
+    rmSync(work, { recursive: true, force: true });
+    mkdirSync(work, { recursive: true });
+  }
+  let clickhouse = null;
+  let engineYaml = `engine:\n  type: ${engine}\n`;
+  if (engine === 'clickhouse') {
+    const { startClickHouse } = await import(join(repo, 'dist/sim/clickhouse-server.js'));
+    mkdirSync(join(work, 'clickhouse'), { recursive: true });
+    clickhouse = await startClickHouse(join(work, 'clickhouse'));
+    engineYaml += `  clickhouse:\n    url: ${clickhouse.url}\n    user: ${clickhouse.user}\n    password: ${clickhouse.password}\n`;
+  }
+  const port = 31000 + Math.floor(Math.random() * 1000);
+  writeFileSync(join(work, 'server.yaml'), `listen: 127.0.0.1:${port}\ndata_dir: ${work}/data\n${engineYaml}log_level: warn\nlimits:\n  reject_older_than: 0\n  max_query_lines: 5000\n`);
+  const nodeArgs = (process.env.LOGGY_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+  const server = spawn(process.execPath, [...nodeArgs, join(repo, 'bin/loggy.js'), 'server', '--config', join(work, 'server.yaml')], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    if ((await fetch(`${base}/ready`).catch(() => null))?.ok) break;
+    if (i > 200) throw new Error('server did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const stop = async () => {
+    const exited = new Promise((r) => server.once('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+    await clickhouse?.stop();
+  };
+  // Disk: the server's data directory, and for ClickHouse its own.
+  return { engine, work, metaFile, reuse, base, stop, diskDir: clickhouse ? join(work, 'clickhouse', 'data') : join(work, 'data') };
 }
 
 // Lines from the tree: CRI "ts stream F msg"; P chains are joined like the agent would.
@@ -121,10 +143,14 @@ function nextBatch() {
 // Encode every batch first: the timed part is the server's (an agent encodes on its own node).
 const e0 = process.hrtime.bigint();
 const bodies = [];
-if (reuse) ({ n, rawBytes, minTs, maxTs, rare } = JSON.parse(readFileSync(metaFile, 'utf8'), (k, v) => (k === 'minTs' || k === 'maxTs' ? BigInt(v) : v)));
+const anyMeta = engines.map((e) => join(args.dir, `store-${e}`, `meta-${target}.json`)).find((f) => args.reuse && existsSync(f));
+if (anyMeta && engines.every((e) => e !== 'clickhouse')) ({ n, rawBytes, minTs, maxTs, rare } = JSON.parse(readFileSync(anyMeta, 'utf8'), (k, v) => (k === 'minTs' || k === 'maxTs' ? BigInt(v) : v)));
 else for (let b = nextBatch(); b; b = nextBatch()) bodies.push(b);
 const clientSecs = Number(process.hrtime.bigint() - e0) / 1e9;
-if (!reuse) process.stderr.write(`encoded ${n} lines in ${bodies.length} batches (${clientSecs.toFixed(1)} s, not timed)\n`);
+if (bodies.length) process.stderr.write(`encoded ${n} lines in ${bodies.length} batches (${clientSecs.toFixed(1)} s, not timed)\n`);
+
+async function runEngine(engine) {
+const { work, metaFile, reuse, base, stop, diskDir } = await startStore(engine);
 const ingestStart = process.hrtime.bigint();
 let next = 0;
 async function worker() {
@@ -143,7 +169,7 @@ const ingestSecs = Number(process.hrtime.bigint() - ingestStart) / 1e9;
 if (!reuse) writeFileSync(metaFile, JSON.stringify({ n, rawBytes, minTs: String(minTs), maxTs: String(maxTs), rare }));
 
 const stats = await (await fetch(`${base}/loki/api/v1/index/stats?query=${encodeURIComponent('{namespace=~".+"}')}&start=0&end=9000000000000000000`)).json();
-const disk = (() => { let b = 0; const walk = (d) => { for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) walk(p); else b += statSync(p).size; } }; walk(join(work, 'data')); return b; })();
+const disk = (() => { let b = 0; const walk = (d) => { if (!existsSync(d)) return; for (const e of readdirSync(d, { withFileTypes: true })) { const p = join(d, e.name); if (e.isDirectory()) walk(p); else b += statSync(p).size; } }; walk(diskDir); return b; })();
 
 // Time range of the data.
 const first = minTs;
@@ -178,15 +204,20 @@ const queries = [
 const results = [];
 // --only REGEX: time just the queries whose name matches.
 if (!args['ingest-only']) for (const [name, path, runs] of queries) if (!args.only || new RegExp(args.only).test(name)) results.push(await timed(name, path, runs));
-server.kill('SIGTERM');
+await stop();
+return { engine, reuse, ingestSecs, disk, stats, results, work };
+}
+
+const runs = [];
+for (const engine of engines) runs.push(await runEngine(engine));
 
 const mib = rawBytes / 1048576;
-console.log(`\nengine: ${args.engine}; ${n} lines, ${mib.toFixed(0)} MiB of line text (wc -l over the ${(srcBytes / 1048576).toFixed(0)} MiB source: ${(wcSecs * 1000).toFixed(0)} ms)`);
-console.log(`| figure | value |\n|---|---|`);
-if (!reuse) {
-  console.log(`| ingest lines/s (HTTP, gzip JSON, ${concurrency} clients) | ${(n / ingestSecs).toFixed(0)} |`);
-  console.log(`| ingest MiB/s | ${(mib / ingestSecs).toFixed(1)} |`);
-}
-console.log(`| disk bytes per raw byte | ${(disk / rawBytes).toFixed(3)} |`);
-console.log(`| stored entries (index/stats) | ${stats.entries} |`);
-for (const r of results) console.log(`| ${r.name} | ${r.ms.toFixed(0)} ms (${r.summary}) |`);
+console.log(`\n${n} lines, ${mib.toFixed(0)} MiB of line text (wc -l over the ${(srcBytes / 1048576).toFixed(0)} MiB source: ${(wcSecs * 1000).toFixed(0)} ms)`);
+console.log(`| figure | ${runs.map((r) => r.engine).join(' | ')} |\n|---|${runs.map(() => '---').join('|')}|`);
+const row = (name, cell) => console.log(`| ${name} | ${runs.map(cell).join(' | ')} |`);
+row(`ingest lines/s (HTTP, gzip JSON, ${concurrency} clients)`, (r) => (r.reuse ? '(reused)' : (n / r.ingestSecs).toFixed(0)));
+row('ingest MiB/s', (r) => (r.reuse ? '(reused)' : (mib / r.ingestSecs).toFixed(1)));
+row('ingest time / wc -l time', (r) => (r.reuse ? '(reused)' : `${(r.ingestSecs / wcSecs).toFixed(0)}×`));
+row('disk bytes per raw byte', (r) => (r.disk / rawBytes).toFixed(3));
+row('stored entries (index/stats)', (r) => String(r.stats.entries));
+for (const [i, q] of (runs[0]?.results ?? []).entries()) row(q.name, (r) => (r.results[i] ? `${r.results[i].ms.toFixed(0)} ms (${r.results[i].summary})` : '-'));
