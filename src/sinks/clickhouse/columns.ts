@@ -1,5 +1,6 @@
 import type { EventSource, LogEvent } from '../../core/event.js';
 import { flagList } from '../shared/ndjson.js';
+import type { RowWriter } from './row-writer.js';
 
 /** A column of the target table, as `system.columns` describes it. */
 export interface TableColumn {
@@ -31,8 +32,8 @@ export interface RowTime {
   frac: string;
 }
 
-/** Appends one `"key":value` member of the row text. */
-type Member = (ev: LogEvent, t: RowTime, out: string[]) => void;
+/** Writes one `"key":value` member of the row. */
+type Member = (ev: LogEvent, t: RowTime, w: RowWriter) => void;
 /** The part of a row that is the same for every event of a source, computed once per source. */
 type SourceMember = (src: EventSource) => string | null;
 
@@ -93,7 +94,7 @@ export function planRows(table: readonly TableColumn[], mapping: Readonly<Record
   for (const c of table) {
     if (c.default_kind === 'MATERIALIZED' || c.default_kind === 'ALIAS' || c.default_kind === 'EPHEMERAL') continue;
     const { base, nullable } = baseType(c.type);
-    const key = q(c.name);
+    const key = `${q(c.name)}:`;
     const dot = c.name.lastIndexOf('.');
     const parent = dot > 0 ? c.name.slice(0, dot) : '';
     if (nested.has(parent)) {
@@ -102,8 +103,8 @@ export function planRows(table: readonly TableColumn[], mapping: Readonly<Record
       if (!isStringArray(base)) throw new PlanError(`${where}: column ${c.name} is ${c.type}; a Nested ${parent} needs key and value Array(String)`);
       const part = c.name.slice(dot + 1) === 'key' ? 0 : 1;
       columns.push(c.name);
-      if (src === 'labels') perSource.push((s) => `${key}:${JSON.stringify(part === 0 ? Object.keys(s.labels) : Object.values(s.labels))}`);
-      else perEvent.push((ev, _t, out) => { out.push(`${key}:${ev.fields ? JSON.stringify(part === 0 ? Object.keys(ev.fields) : Object.values(ev.fields)) : '[]'}`); });
+      if (src === 'labels') perSource.push((s) => `${key}${JSON.stringify(part === 0 ? Object.keys(s.labels) : Object.values(s.labels))}`);
+      else perEvent.push((ev, _t, w) => { w.key(key); w.raw(ev.fields ? JSON.stringify(part === 0 ? Object.keys(ev.fields) : Object.values(ev.fields)) : '[]'); });
       continue;
     }
     const src = mapping[c.name] ?? NAMED[c.name] ?? (isStringType(base) ? `label:${c.name}` : null);
@@ -116,50 +117,50 @@ export function planRows(table: readonly TableColumn[], mapping: Readonly<Record
         const dt64 = /^DateTime64\((\d)/.exec(base);
         if (dt64) {
           const p = Number(dt64[1]);
-          perEvent.push((_ev, t, out) => { out.push(`${key}:${t.secs}${t.frac.slice(0, p)}`); });
-        } else if (/^DateTime(\(|$)/.test(base)) perEvent.push((_ev, t, out) => { out.push(`${key}:${t.secs}`); });
-        else if (base === 'Int64' || base === 'UInt64') perEvent.push((_ev, t, out) => { out.push(`${key}:${t.secs}${t.frac}`); });
-        else if (isStringType(base)) perEvent.push((ev, _t, out) => { out.push(`${key}:${q(ev.ts)}`); });
+          perEvent.push((_ev, t, w) => { w.key(key); w.raw(`${t.secs}${t.frac.slice(0, p)}`); });
+        } else if (/^DateTime(\(|$)/.test(base)) perEvent.push((_ev, t, w) => { w.key(key); w.raw(String(t.secs)); });
+        else if (base === 'Int64' || base === 'UInt64') perEvent.push((_ev, t, w) => { w.key(key); w.raw(`${t.secs}${t.frac}`); });
+        else if (isStringType(base)) perEvent.push((ev, _t, w) => { w.key(key); w.str(ev.ts); });
         else throw bad('DateTime, DateTime64, Int64/UInt64 (nanoseconds) or String');
         break;
       }
       case 'date':
         if (base !== 'Date' && base !== 'Date32') throw bad('Date');
         needsTime = true;
-        perEvent.push((_ev, t, out) => { out.push(`${key}:"${new Date(t.secs * 1000).toISOString().slice(0, 10)}"`); });
+        perEvent.push((_ev, t, w) => { w.key(key); w.str(utcDate(t.secs)); });
         break;
       case 'stream':
         if (!isStringType(base) && !/^Enum(8|16)\(/.test(base)) throw bad('String or Enum');
-        perEvent.push((ev, _t, out) => { out.push(ev.stream === 'stdout' ? `${key}:"stdout"` : `${key}:"stderr"`); });
+        perEvent.push((ev, _t, w) => { w.key(key); w.raw(ev.stream === 'stdout' ? '"stdout"' : '"stderr"'); });
         break;
       case 'line':
         if (!isStringType(base)) throw bad('String');
         hasLine = true;
-        perEvent.push((ev, _t, out) => { out.push(`${key}:${q(wellFormed(ev.line))}`); });
+        perEvent.push((ev, _t, w) => { w.key(key); w.str(wellFormed(ev.line)); });
         break;
       case 'labels':
-        if (isStringMap(base)) perSource.push((s) => `${key}:${s.labelsJson}`);
-        else if (isStringType(base)) perSource.push((s) => `${key}:${q(s.labelsJson)}`);
+        if (isStringMap(base)) perSource.push((s) => `${key}${s.labelsJson}`);
+        else if (isStringType(base)) perSource.push((s) => `${key}${q(s.labelsJson)}`);
         else throw bad('Map(String, String), Nested(key String, value String) or String (JSON)');
         break;
       case 'fields':
-        if (isStringMap(base)) perEvent.push((ev, _t, out) => { out.push(`${key}:${ev.fields ? JSON.stringify(ev.fields) : '{}'}`); });
-        else if (isStringType(base)) perEvent.push((ev, _t, out) => { out.push(`${key}:${q(ev.fields ? JSON.stringify(ev.fields) : '{}')}`); });
+        if (isStringMap(base)) perEvent.push((ev, _t, w) => { w.key(key); w.raw(ev.fields ? JSON.stringify(ev.fields) : '{}'); });
+        else if (isStringType(base)) perEvent.push((ev, _t, w) => { w.key(key); w.str(ev.fields ? JSON.stringify(ev.fields) : '{}'); });
         else throw bad('Map(String, String), Nested(key String, value String) or String (JSON)');
         break;
       case 'flags':
-        if (isStringArray(base)) perEvent.push((ev, _t, out) => { out.push(ev.flags === 0 ? `${key}:[]` : `${key}:${JSON.stringify(flagList(ev.flags))}`); });
-        else if (isStringType(base)) perEvent.push((ev, _t, out) => { out.push(ev.flags === 0 ? `${key}:""` : `${key}:${q(flagList(ev.flags).join(','))}`); });
-        else if (isIntType(base)) perEvent.push((ev, _t, out) => { out.push(`${key}:${ev.flags}`); });
+        if (isStringArray(base)) perEvent.push((ev, _t, w) => { w.key(key); w.raw(ev.flags === 0 ? '[]' : JSON.stringify(flagList(ev.flags))); });
+        else if (isStringType(base)) perEvent.push((ev, _t, w) => { w.key(key); w.str(ev.flags === 0 ? '' : flagList(ev.flags).join(',')); });
+        else if (isIntType(base)) perEvent.push((ev, _t, w) => { w.key(key); w.raw(String(ev.flags)); });
         else throw bad('Array(String), String or an integer (the bit mask)');
         break;
       case 'source_id':
         if (!isStringType(base)) throw bad('String');
-        perSource.push((s) => `${key}:${q(s.id)}`);
+        perSource.push((s) => `${key}${q(s.id)}`);
         break;
       case 'offset':
         if (!isIntType(base)) throw bad('an integer type');
-        perEvent.push((ev, _t, out) => { out.push(`${key}:${ev.offset}`); });
+        perEvent.push((ev, _t, w) => { w.key(key); w.raw(String(ev.offset)); });
         break;
       default: {
         const m = /^(label|field):(.+)$/.exec(src);
@@ -169,14 +170,26 @@ export function planRows(table: readonly TableColumn[], mapping: Readonly<Record
         const absent = nullable ? 'null' : '""';
         // A column with a DEFAULT expression keeps it when the label is missing.
         const keepDefault = c.default_kind === 'DEFAULT';
-        if (m[1] === 'label') perSource.push((s) => { const v = s.labels[name]; return v === undefined ? (keepDefault ? null : `${key}:${absent}`) : `${key}:${q(v)}`; });
-        else perEvent.push((ev, _t, out) => { const v = ev.fields?.[name]; out.push(`${key}:${v === undefined ? absent : q(v)}`); });
+        if (m[1] === 'label') perSource.push((s) => { const v = s.labels[name]; return v === undefined ? (keepDefault ? null : `${key}${absent}`) : `${key}${q(v)}`; });
+        else perEvent.push((ev, _t, w) => { const v = ev.fields?.[name]; w.key(key); if (v === undefined) w.raw(absent); else w.str(v); });
       }
     }
   }
   if (!hasLine) throw new PlanError(`${where}: the table has no column for the log line: add \`line String\` (or \`message String\`), or map one with columns: { <column>: line }`);
   return { columns, perEvent, perSource, needsTime };
 }
+
+/** Seconds since the epoch → YYYY-MM-DD (UTC), cached: a batch's events share a day. */
+function utcDate(secs: number): string {
+  const day = Math.floor(secs / 86_400);
+  if (day !== lastDay) {
+    lastDay = day;
+    lastDate = new Date(day * 86_400_000).toISOString().slice(0, 10);
+  }
+  return lastDate;
+}
+let lastDay = NaN;
+let lastDate = '';
 
 /** Lone UTF-16 surrogates (only a pushed JSON line can carry them) as U+FFFD: ClickHouse refuses the escape. */
 function wellFormed(s: string): string {

@@ -14,6 +14,7 @@ import { sinkCommon } from '../shared/common.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
 import { tlsDispatcher } from '../shared/tls.js';
 import { deliverBatches, httpSinkCommon, parseJson, post, RejectedError, type SinkItem } from '../shared/http.js';
+import { RowWriter } from './row-writer.js';
 import { planRows, PlanError, type RowPlan, type RowTime, type TableColumn, VALUE_SOURCES } from './columns.js';
 
 // tenant (X-Scope-OrgID) and bearer tokens mean nothing to ClickHouse: it has users.
@@ -94,6 +95,7 @@ export class ClickhouseSink implements Sink {
   private readonly sourceParts = new WeakMap<EventSource, { plan: RowPlan; text: string }>();
   private lastInsert = 0;
   private lastWasLarge = false;
+  private readonly writer = new RowWriter();
 
   /** The sink's own connection pool when it has TLS settings. */
   private readonly dispatcher: Dispatcher | undefined;
@@ -200,24 +202,23 @@ export class ClickhouseSink implements Sink {
   }
 
   private encode(plan: RowPlan, items: SinkItem[]): Buffer {
-    const parts: string[] = [];
-    const members: string[] = [];
+    const w = this.writer;
+    w.reset();
     const now = Date.now();
     const t: RowTime = { secs: 0, frac: '' };
     for (const { b, ev } of items) {
-      members.length = 0;
       if (plan.needsTime) {
         const p = parseRfc3339(ev.ts);
         // Sources always give RFC3339; should one not, the row goes in at the time it was sent.
         t.secs = p ? p.secs : Math.floor(now / 1000);
         t.frac = p ? String(p.nanos).padStart(9, '0') : String((now % 1000) * 1_000_000).padStart(9, '0');
       }
-      for (const m of plan.perEvent) m(ev, t, members);
-      const shared = this.sourcePart(plan, b.source);
-      if (shared !== '') members.push(shared);
-      parts.push(`{${members.join(',')}}\n`);
+      w.begin();
+      for (const m of plan.perEvent) m(ev, t, w);
+      w.members(this.sourcePart(plan, b.source));
+      w.end();
     }
-    return Buffer.from(parts.join(''));
+    return w.bytes();
   }
 
   /** The members every row of a source has (its labels, label columns), built once per source and plan. */

@@ -37,7 +37,7 @@ export function eventToJson(ev: LogEvent, source: EventSource): string {
  * JSON.stringify writes it, not U+FFFD). Most log lines have none and are copied as they are.
  */
 // eslint-disable-next-line no-control-regex -- control characters are exactly what must be escaped
-const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+export const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 const HEAD = Buffer.from('{"ts":');
 const STDOUT = Buffer.from(',"stream":"stdout","line":');
 const STDERR = Buffer.from(',"stream":"stderr","line":');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EventFlags, makeSource, type LogEvent } from '../../../src/core/event.js';
+import { RowWriter } from '../../../src/sinks/clickhouse/row-writer.js';
 import { baseType, planRows, PlanError, type RowPlan, type TableColumn } from '../../../src/sinks/clickhouse/columns.js';
 
 const col = (name: string, type: string, default_kind = ''): TableColumn => ({ name, type, default_kind });
@@ -8,15 +9,15 @@ const ev: LogEvent = { ts: '2026-11-22T10:00:01.123456789Z', stream: 'stderr', l
 const t = { secs: 1795341601, frac: '123456789' };
 
 /** The JSON row the plan writes for `ev` from `source`. */
-function row(plan: RowPlan, e: LogEvent = ev): Record<string, unknown> {
-  const members: string[] = [];
-  for (const m of plan.perEvent) m(e, t, members);
-  for (const m of plan.perSource) {
-    const s = m(source);
-    if (s !== null) members.push(s);
-  }
-  return JSON.parse(`{${members.join(',')}}`) as Record<string, unknown>;
+function rowText(plan: RowPlan, e: LogEvent = ev): string {
+  const w = new RowWriter(16);
+  w.begin();
+  for (const m of plan.perEvent) m(e, t, w);
+  w.members(plan.perSource.map((m) => m(source)).filter((s) => s !== null).join(','));
+  w.end();
+  return w.bytes().toString('utf8');
 }
+const row = (plan: RowPlan, e: LogEvent = ev) => JSON.parse(rowText(plan, e)) as Record<string, unknown>;
 
 describe('clickhouse sink: column plan', () => {
   it('strips LowCardinality and Nullable to the base type', () => {
@@ -36,17 +37,11 @@ describe('clickhouse sink: column plan', () => {
       labels: source.labels, fields: ev.fields, flags: ['truncated', 'multiline'], line: ev.line,
     });
     // The ticks are written as exact integer text (JSON.parse above rounds them to a double).
-    const members: string[] = [];
-    plan.perEvent[0]!(ev, t, members);
-    expect(members[0]).toBe('"timestamp":1795341601123456789');
+    expect(rowText(plan)).toMatch(/^\{"timestamp":1795341601123456789,"date":"2026-11-22",/);
   });
 
   it('writes seconds into DateTime, scaled ticks into DateTime64(3), nanoseconds into Int64, the text into String', () => {
-    const text = (type: string) => {
-      const members: string[] = [];
-      planRows([col('timestamp', type), col('line', 'String')], {}, 'x').perEvent[0]!(ev, t, members);
-      return members[0];
-    };
+    const text = (type: string) => rowText(planRows([col('timestamp', type), col('line', 'String')], {}, 'x')).split(',"line"')[0]!.slice(1);
     expect(text('DateTime')).toBe('"timestamp":1795341601');
     expect(text("DateTime('Europe/Berlin')")).toBe('"timestamp":1795341601');
     expect(text("DateTime64(3, 'Asia/Istanbul')")).toBe('"timestamp":1795341601123');
