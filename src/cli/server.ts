@@ -47,7 +47,7 @@ export function registerServer(program: Command): void {
       // Loaded here, not at the top: the engine's native library (DuckDB) costs ~100 MiB of
       // RSS, which the agent — the same binary — must not pay.
       const { startServer } = await import('../server/run.js');
-      const server = await startServer(cfg);
+      const server = await startServer(cfg, { processMetrics: true });
       await stop;
       await server.stop();
       process.exitCode = 0;

@@ -15,6 +15,7 @@ import { registerQueryRoutes } from './routes/query.js';
 import { registerTailRoute } from './routes/tail.js';
 import { registerUiRoutes } from './routes/ui.js';
 import { TailHub } from './tail-hub.js';
+import { ServerMetrics } from './metrics.js';
 
 export const VERSION = '0.1.0';
 
@@ -25,26 +26,29 @@ export const VERSION = '0.1.0';
  * answer in plain text with the status they carry (JSON in Elasticsearch's shape on its API,
  * google.rpc.Status on OTLP's).
  */
-export async function buildServer(config: ServerConfig, engine: StoreEngine, log: Logger): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
+export async function buildServer(config: ServerConfig, engine: StoreEngine, log: Logger, opts: { processMetrics?: boolean } = {}): Promise<{ app: FastifyInstance; ctx: ServerContext }> {
   const app = Fastify({ logger: false, bodyLimit: config.limits.max_body_bytes });
   await app.register(websocket);
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
 
+  const writer = new IngestWriter(engine, {
+    maxLineBytes: config.limits.max_line_bytes,
+    rejectOlderThanMs: config.limits.reject_older_than,
+    rejectNewerThanMs: config.limits.reject_newer_than,
+    maxPending: config.limits.max_pending_pushes,
+    detectLevel: config.ingest.detect_level,
+  });
   const ctx: ServerContext = {
     config,
     engine,
     log,
     auth: new Authenticator(config.auth),
     hub: new TailHub(),
-    writer: new IngestWriter(engine, {
-      maxLineBytes: config.limits.max_line_bytes,
-      rejectOlderThanMs: config.limits.reject_older_than,
-      rejectNewerThanMs: config.limits.reject_newer_than,
-      maxPending: config.limits.max_pending_pushes,
-      detectLevel: config.ingest.detect_level,
-    }),
+    writer,
+    metrics: new ServerMetrics(writer, opts.processMetrics ?? false),
   };
+  if (config.metrics.enabled) ctx.metrics.instrument(app);
 
   app.setErrorHandler((e, _req, reply) => {
     const err = e instanceof Error ? e : new Error(String(e));

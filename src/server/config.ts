@@ -47,6 +47,10 @@ export const serverConfigSchema = z.strictObject({
     max_bytes: byteSize.optional(),
     check_interval: duration.default(60_000),
   }).default({ check_interval: 60_000 }),
+  metrics: z.strictObject({
+    /** Serve GET /metrics (Prometheus): counts only, no tenant names or log content, no token needed. */
+    enabled: z.boolean().default(true),
+  }).prefault({}),
   /** Live tail (/loki/api/v1/tail, the UI's live view, `loggy logs -f`). */
   tail: z.strictObject({
     /**

@@ -4,6 +4,7 @@ import type { StoreEngine } from '../store/engine.js';
 import type { Authenticator, Right } from './auth.js';
 import type { ServerConfig } from './config.js';
 import type { IngestWriter } from './ingest/writer.js';
+import type { ServerMetrics } from './metrics.js';
 import type { TailHub } from './tail-hub.js';
 
 /** What every route gets: the engine, the writer in front of it, auth and limits. */
@@ -14,6 +15,7 @@ export interface ServerContext {
   readonly auth: Authenticator;
   readonly hub: TailHub;
   readonly log: Logger;
+  readonly metrics: ServerMetrics;
 }
 
 /** `fallbackAuthorization` is used only when the request has no Authorization header. */

@@ -21,10 +21,14 @@ export async function openEngine(config: ServerConfig): Promise<StoreEngine> {
 }
 
 /** Open the engine, listen, and run retention on a timer; stop() closes in reverse order. */
-export async function startServer(config: ServerConfig, opts: { log?: Logger; engine?: StoreEngine } = {}): Promise<RunningServer> {
+/**
+ * `processMetrics`: add the process's own figures (memory, event loop) to /metrics; the CLI
+ * does, in-process servers of tests and the demo do not (prom-client's are per process).
+ */
+export async function startServer(config: ServerConfig, opts: { log?: Logger; engine?: StoreEngine; processMetrics?: boolean } = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.log_level);
   const engine = opts.engine ?? (await openEngine(config));
-  const { app, ctx } = await buildServer(config, engine, log);
+  const { app, ctx } = await buildServer(config, engine, log, { processMetrics: opts.processMetrics ?? false });
   const i = config.listen.lastIndexOf(':');
   const host = config.listen.slice(0, i) || '0.0.0.0';
   const port = Number(config.listen.slice(i + 1));

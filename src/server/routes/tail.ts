@@ -44,7 +44,11 @@ export function registerTailRoute(app: FastifyInstance, ctx: ServerContext): voi
   };
   app.get('/loki/api/v1/tail', { websocket: true, preValidation: sameOrigin }, (socket, req) => {
     let unsubscribe: (() => void) | null = null;
-    socket.on('close', () => unsubscribe?.());
+    ctx.metrics.tailClients.inc();
+    socket.on('close', () => {
+      ctx.metrics.tailClients.dec();
+      unsubscribe?.();
+    });
     const fail = (err: unknown) => {
       const msg = err instanceof HttpError ? err.message : (err as Error).message;
       socket.close(err instanceof HttpError && err.status < 500 ? 4400 : 1011, msg.slice(0, 120));
