@@ -41,6 +41,8 @@ export const serverConfigSchema = z.strictObject({
   ingest: z.strictObject({
     /** Attach `detected_level` structured metadata to each line (as Loki does). */
     detect_level: z.boolean().default(true),
+    /** OTLP resource attributes to keep as labels besides the built-in list (e.g. host.name); the others become structured metadata. */
+    otlp_label_attributes: z.array(z.string().min(1)).default([]),
   }).prefault({}),
   retention: z.strictObject({
     max_age: duration.optional(),

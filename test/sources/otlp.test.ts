@@ -188,9 +188,9 @@ describe('otlp source', () => {
     ]);
     expect(got[0]!.labels).toEqual({
       cluster: 'from-config', region: 'eu', namespace: 'shop', pod: 'web-7d9f-abcde', pod_uid: '5a9c-uid', container: 'nginx', restart: '0', node: 'node-a',
-      workload: 'web', workload_kind: 'Deployment', k8s_replicaset_name: 'web-7d9f', image: 'nginx:1.25', k8s_cluster_name: 'prod-eu',
+      workload: 'web', workload_kind: 'Deployment', image: 'nginx:1.25', k8s_cluster_name: 'prod-eu',
     });
-    expect(got[0]!.fields).toEqual({ logtag: 'F', log_file_path: '/var/log/pods/shop_web-7d9f-abcde_5a9c-uid/nginx/0.log' });
+    expect(got[0]!.fields).toEqual({ k8s_replicaset_name: 'web-7d9f', logtag: 'F', log_file_path: '/var/log/pods/shop_web-7d9f-abcde_5a9c-uid/nginx/0.log' });
     expect(await agent!.metrics.total('loggy_source_events_total')).toBe(2);
     expect(await results()).toEqual({ accepted: 1 });
   });
@@ -204,13 +204,13 @@ describe('otlp source', () => {
     expect((await post(url, javaSdkRequest(), PB)).status).toBe(200);
     const got = readOut(out);
     expect(got.map((e) => e.line)).toEqual(['payment declined', '{"msg":"cart loaded","items":3}', 'retrying order 17']);
-    expect(got[0]!.labels).toEqual({ service_name: 'checkout', telemetry_sdk_language: 'nodejs', telemetry_sdk_name: 'opentelemetry', telemetry_sdk_version: '1.30.0', process_pid: '4242', deployment_environment: 'prod' });
-    expect(got[0]!.fields).toEqual({ order_id: 'A-17', amount: '12.5', level: 'ERROR', trace_id: 'af5ce23816c4feabb713ee1dc84ef4d3', span_id: '5f50e181ec7bc621', scope_name: 'checkout-logger', scope_version: '1.0.0' });
+    expect(got[0]!.labels).toEqual({ service_name: 'checkout', deployment_environment: 'prod' });
+    expect(got[0]!.fields).toEqual({ telemetry_sdk_language: 'nodejs', telemetry_sdk_name: 'opentelemetry', telemetry_sdk_version: '1.30.0', process_pid: '4242', order_id: 'A-17', amount: '12.5', level: 'ERROR', trace_id: 'af5ce23816c4feabb713ee1dc84ef4d3', span_id: '5f50e181ec7bc621', scope_name: 'checkout-logger', scope_version: '1.0.0' });
     expect(got[1]!.fields).toMatchObject({ level: 'info' });
     expect(got[1]!.ts).toBe('2026-11-22T10:00:00.125000000Z');
     expect(got[2]!.labels.service_name).toBe('orders');
     expect(got[2]!.fields).toEqual({
-      thread_name: 'main', thread_id: '1', level: 'WARN', trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331', event_name: 'order.retry', scope_name: 'com.example.OrderService',
+      telemetry_sdk_language: 'java', telemetry_sdk_name: 'opentelemetry', telemetry_sdk_version: '1.45.0', thread_name: 'main', thread_id: '1', level: 'WARN', trace_id: '0af7651916cd43dd8448eb211c80319c', span_id: 'b7ad6b7169203331', event_name: 'order.retry', scope_name: 'com.example.OrderService',
     });
   });
 

@@ -10,14 +10,21 @@
  *            container.image.name (+ the first of container.image.tags) → image = name[:tag],
  *            k8s.{deployment,statefulset,daemonset,cronjob,job,replicaset}.name → workload and
  *            workload_kind (the first of that order; the others stay attributes),
- *            k8s.workload.name → workload; every other attribute under its name with
- *            characters other than letters, digits and `_` turned into `_`
- *            (deployment.environment → deployment_environment); empty values left out;
- *            none at all → service_name = "unknown_service"
+ *            k8s.workload.name → workload; service.namespace, service.instance.id,
+ *            deployment.environment(.name), cloud.region, cloud.availability_zone,
+ *            k8s.cluster.name, container.name, the options' `labelAttributes`, and attributes
+ *            whose names have no dot (the labels Loggy's own otlp sink writes under their names:
+ *            label_app, cluster...) under their names with characters other than letters, digits
+ *            and `_` turned into `_` (deployment.environment → deployment_environment); empty
+ *            values left out; none at all → service_name = "unknown_service"
+ *   resource fields: every other resource attribute (process.pid, telemetry.sdk.*, host.*,
+ *            os.*): a label would make a stream per process; they go with each record as
+ *            structured metadata, under sanitized names
  *   line     the body: a string as it is; other kinds as text (numbers, booleans), base64
  *            (bytes) or JSON (arrays, maps); no body → ""
  *   time     timeUnixNano, else observedTimeUnixNano, else the time of arrival
- *   fields   (structured metadata) the record's attributes, names sanitized as labels are,
+ *   fields   (structured metadata) the resource fields, then the record's attributes (winning),
+ *            names sanitized as labels are,
  *            values as text as the line is; then, winning over an attribute of the same name:
  *            level = severityText, else the level word of severityNumber (trace, debug, info,
  *            warn, error, fatal); trace_id and span_id in lower-case hex; event_name; scope_name
@@ -31,7 +38,7 @@
 import type { OtlpKeyValue, OtlpLogsRequest, OtlpValue } from './decode.js';
 import {
   ATTRIBUTE_TO_LABEL, FLAGS_ATTRIBUTE, GENERIC_WORKLOAD, IMAGE_NAME_ATTRIBUTE, IMAGE_TAGS_ATTRIBUTE, IOSTREAM_ATTRIBUTE, LOGGY_SCOPE,
-  RESTART_ATTRIBUTE, severityLevel, WORKLOAD_KIND,
+  LABEL_ATTRIBUTES, RESTART_ATTRIBUTE, severityLevel, WORKLOAD_KIND,
 } from './semconv.js';
 
 export interface OtlpLogLine {
@@ -65,6 +72,8 @@ export interface OtlpMapOptions {
   nowNs: bigint;
   /** Labels under every stream; resource attributes win over them. */
   baseLabels?: Readonly<Record<string, string>>;
+  /** More resource attributes to keep as labels (e.g. host.name for VMs). */
+  labelAttributes?: ReadonlySet<string>;
 }
 
 const MAX_TS_NS = (1n << 63n) - 1n;
@@ -77,7 +86,8 @@ export function mapLogsRequest(req: OtlpLogsRequest, opts: OtlpMapOptions): Otlp
   let rejected = 0;
   const reasons: string[] = [];
   for (const rl of req.resourceLogs) {
-    const labels = resourceLabels(rl.attributes, opts.baseLabels);
+    const resourceFields = Object.create(null) as Record<string, string>;
+    const labels = resourceLabels(rl.attributes, opts.baseLabels, opts.labelAttributes, resourceFields);
     const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     let stream = streams.get(key);
     for (const sl of rl.scopeLogs) {
@@ -89,7 +99,7 @@ export function mapLogsRequest(req: OtlpLogsRequest, opts: OtlpMapOptions): Otlp
           if (reasons.length < 3) reasons.push(`${r.at}: ${invalid}`);
           continue;
         }
-        const fields = Object.create(null) as Record<string, string>;
+        const fields = Object.assign(Object.create(null) as Record<string, string>, resourceFields);
         let lineStream: OtlpLogLine['stream'];
         let flags: string[] = [];
         for (const { key: k, value } of r.attributes) {
@@ -123,7 +133,7 @@ export function mapLogsRequest(req: OtlpLogsRequest, opts: OtlpMapOptions): Otlp
 }
 
 /** Resource attributes → labels, per the rule above. */
-export function resourceLabels(attributes: readonly OtlpKeyValue[], base: Readonly<Record<string, string>> = {}): Record<string, string> {
+export function resourceLabels(attributes: readonly OtlpKeyValue[], base: Readonly<Record<string, string>> = {}, extra?: ReadonlySet<string>, fields?: Record<string, string>): Record<string, string> {
   const labels = Object.assign(Object.create(null) as Record<string, string>, base);
   const byKey = new Map<string, OtlpValue>();
   for (const { key, value } of attributes) byKey.set(key, value);
@@ -147,7 +157,9 @@ export function resourceLabels(attributes: readonly OtlpKeyValue[], base: Readon
     } else if (Object.hasOwn(ATTRIBUTE_TO_LABEL, key)) labels[ATTRIBUTE_TO_LABEL[key]!] = text;
     else {
       const name = sanitizeName(key);
-      if (name) labels[name] = text;
+      if (!name) continue;
+      if (!key.includes('.') || LABEL_ATTRIBUTES.has(key) || extra?.has(key)) labels[name] = text;
+      else if (fields) fields[name] = text;
     }
   }
   if (imageName) labels.image = imageTag ? `${imageName}:${imageTag}` : imageName;

@@ -21,6 +21,17 @@ export const ATTRIBUTE_TO_LABEL: Readonly<Record<string, string>> = {
   'service.name': 'service_name',
 };
 
+/**
+ * Resource attributes besides the Kubernetes ones above that say which service and where, kept
+ * as labels (Loki's default list, less what Loggy names itself). Any other dotted attribute
+ * (process.pid, telemetry.sdk.version, host.arch, os.type...) varies per process or says little
+ * to select on: as a label it would split a service into a stream per process start.
+ */
+export const LABEL_ATTRIBUTES: ReadonlySet<string> = new Set([
+  'service.namespace', 'service.instance.id', 'deployment.environment', 'deployment.environment.name',
+  'cloud.region', 'cloud.availability_zone', 'k8s.cluster.name', 'container.name',
+]);
+
 /** workload_kind → the attribute naming the workload. */
 export const WORKLOAD_ATTRIBUTE: Readonly<Record<string, string>> = {
   Deployment: 'k8s.deployment.name',

@@ -24,6 +24,7 @@ import type { IngestStream } from '../ingest/writer.js';
  */
 export async function registerOtlpRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { limits } = ctx.config;
+  const labelAttributes: ReadonlySet<string> = new Set(ctx.config.ingest.otlp_label_attributes);
   await app.register(async (otlp) => {
     otlp.setErrorHandler((e, req, reply) => {
       const err = e instanceof Error ? e : new Error(String(e));
@@ -45,7 +46,7 @@ export async function registerOtlpRoutes(app: FastifyInstance, ctx: ServerContex
       const body = decodeBody(req.body, Array.isArray(enc) ? enc[0] : enc, limits.max_body_bytes);
       let mapped: OtlpMapped;
       try {
-        mapped = mapLogsRequest(decodeLogsRequest(body, encoding, { maxRecords: limits.max_entries_per_push }), { nowNs: nowNs() });
+        mapped = mapLogsRequest(decodeLogsRequest(body, encoding, { maxRecords: limits.max_entries_per_push }), { nowNs: nowNs(), labelAttributes });
       } catch (err) {
         if (err instanceof OtlpDecodeError) throw new HttpError(err.status, err.message);
         throw err;

@@ -27,6 +27,8 @@ export const otlpSourceSchema = z.strictObject({
   address: z.string().regex(/^[^:]*:\d+$/, 'expected "host:port"').default('127.0.0.1:4318'),
   /** Added to every event; the resource's attributes override them. */
   labels: z.record(labelName, z.string()).default({}),
+  /** Resource attributes to keep as labels besides the built-in list (e.g. host.name for VMs); the others become fields. */
+  label_attributes: z.array(z.string().min(1)).default([]),
   /** Request bodies larger than this (after gzip decompression too) are refused with 413. */
   max_body_bytes: byteSize.default(10 * 1024 * 1024),
   /** Longer lines are truncated, flagged "truncated" and counted, as for files. */
@@ -64,8 +66,10 @@ export class OtlpSource implements Source {
   private readonly room: RoomGate;
   private readonly acks: AckWaiters;
   private readonly token: Buffer | null;
+  private readonly labelAttributes: ReadonlySet<string>;
 
   constructor(private readonly cfg: OtlpSourceConfig, private readonly ctx: SourceContext) {
+    this.labelAttributes = new Set(cfg.label_attributes);
     this.token = bearerHeader(cfg.token);
     this.emitter = new PushEmitter('otlp', ctx);
     this.room = new RoomGate(() => ctx.waitForRoom(), cfg.backpressure_wait);
@@ -119,7 +123,7 @@ export class OtlpSource implements Source {
     const body = await readBody(req, gzip, this.cfg.max_body_bytes);
     let mapped: OtlpMapped;
     try {
-      mapped = mapLogsRequest(decodeLogsRequest(body, encoding), { nowNs: nowNs(), baseLabels: this.cfg.labels });
+      mapped = mapLogsRequest(decodeLogsRequest(body, encoding), { nowNs: nowNs(), baseLabels: this.cfg.labels, labelAttributes: this.labelAttributes });
     } catch (err) {
       if (err instanceof OtlpDecodeError) throw new Refusal(err.status, err.message, err.status === 413 ? 'too_large' : 'invalid');
       throw err;

@@ -97,9 +97,13 @@ describe('OTLP logs decoding and mapping', () => {
       { key: 'process.command_args', value: { arrayValue: { values: [{ stringValue: 'node' }, { stringValue: 'app.js' }] } } },
     ]));
     expect({ ...m.streams[0]!.labels }).toEqual({
-      workload: 'web', workload_kind: 'Deployment', k8s_replicaset_name: 'web-5d8f', namespace: 'shop', image: 'nginx:1.25',
-      deployment_environment: 'prod', _9lives: 'cat', process_pid: '42', process_command_args: '["node","app.js"]',
+      workload: 'web', workload_kind: 'Deployment', namespace: 'shop', image: 'nginx:1.25', deployment_environment: 'prod', _9lives: 'cat',
     });
+    // Dotted attributes outside the label list go with every record as structured metadata:
+    // as labels they would make a stream per process (pid) or per rollout (replicaset).
+    expect({ ...m.streams[0]!.lines[0]!.fields }).toEqual({ k8s_replicaset_name: 'web-5d8f', process_pid: '42', process_command_args: '["node","app.js"]', scope_name: 'lib', scope_version: '1.0' });
+    const withHost = mapLogsRequest(decodeLogsRequest(Buffer.from(JSON.stringify({ resourceLogs: [{ resource: { attributes: [s('host.name', 'vm-1'), s('service.name', 'a')] }, scopeLogs: [{ logRecords: [{ body: { stringValue: 'x' } }] }] }] })), 'json'), { nowNs: NOW, labelAttributes: new Set(['host.name']) });
+    expect({ ...withHost.streams[0]!.labels }).toEqual({ host_name: 'vm-1', service_name: 'a' });
     // No attributes at all: the OpenTelemetry SDKs' own default name, so a stream always has a label.
     expect({ ...decodeMap(one({}, [])).streams[0]!.labels }).toEqual({ service_name: 'unknown_service' });
     // Same labels from two resources: one stream.
