@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { duration } from '../../config/schema-helpers.js';
 import type { EventBatch } from '../../core/batch.js';
@@ -12,7 +11,7 @@ import { clickhouseErrorCode, isDataError } from '../../protocols/clickhouse/err
 import { quoteIdent, quoteString } from '../../protocols/clickhouse/sql.js';
 import { sinkCommon } from '../shared/common.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
-import { tlsDispatcher } from '../shared/tls.js';
+import { tlsDispatcher, type TlsPool } from '../shared/tls.js';
 import { deliverBatches, httpSinkCommon, parseJson, post, RejectedError, type SinkItem } from '../shared/http.js';
 import { RowWriter } from './row-writer.js';
 import { planRows, PlanError, type RowPlan, type RowTime, type TableColumn, VALUE_SOURCES } from './columns.js';
@@ -98,10 +97,10 @@ export class ClickhouseSink implements Sink {
   private readonly writer = new RowWriter();
 
   /** The sink's own connection pool when it has TLS settings. */
-  private readonly dispatcher: Dispatcher | undefined;
+  private readonly dispatcher: TlsPool | undefined;
 
   constructor(private readonly cfg: ClickhouseSinkConfig, private readonly ctx: ComponentContext) {
-    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`);
+    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`, (msg) => ctx.log.warn({ sink: ctx.name }, msg));
     this.base = new URL(cfg.endpoint.endsWith('/') ? cfg.endpoint : `${cfg.endpoint}/`);
     // Basic authentication: understood by every ClickHouse version (X-ClickHouse-User came later).
     this.headers = {
@@ -167,7 +166,7 @@ export class ClickhouseSink implements Sink {
     delete plain['content-encoding'];
     let text: string;
     try {
-      ({ text } = await post(this.base.toString(), Buffer.from(sql), plain, this.cfg.timeout, 'POST', this.dispatcher));
+      ({ text } = await post(this.base.toString(), Buffer.from(sql), plain, this.cfg.timeout, 'POST', this.dispatcher?.current()));
     } catch (err) {
       // Any answer but 2xx here is about the server, the user or the table: retried, loudly.
       throw new RetryableError(`${this.where()}: ${(err as Error).message}`);
@@ -187,7 +186,7 @@ export class ClickhouseSink implements Sink {
     }
     const sent = this.cfg.compression === 'gzip' ? gzipSync(body, { level: 1 }) : body;
     try {
-      await post(url, sent, this.headers, this.cfg.timeout, 'POST', this.dispatcher);
+      await post(url, sent, this.headers, this.cfg.timeout, 'POST', this.dispatcher?.current());
     } catch (err) {
       const msg = (err as Error).message;
       // Rows ClickHouse cannot store as they are: split down to them, dead-letter them.

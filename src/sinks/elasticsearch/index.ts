@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Sink } from '../../core/component.js';
@@ -11,7 +10,7 @@ import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, parseJson, post, refuse, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
-import { tlsDispatcher } from '../shared/tls.js';
+import { tlsDispatcher, type TlsPool } from '../shared/tls.js';
 
 // tenant (X-Scope-OrgID) means nothing to Elasticsearch: the other HTTP settings apply.
 const { token, headers, timeout, compression, tls, dead_letter } = httpSinkCommon;
@@ -100,10 +99,10 @@ export class ElasticsearchSink implements Sink {
   private readonly indexFor: (ns: bigint) => string;
 
   /** The sink's own connection pool when it has TLS settings. */
-  private readonly dispatcher: Dispatcher | undefined;
+  private readonly dispatcher: TlsPool | undefined;
 
   constructor(private readonly cfg: ElasticsearchSinkConfig, private readonly ctx: ComponentContext) {
-    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`);
+    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`, (msg) => ctx.log.warn({ sink: ctx.name }, msg));
     const base = cfg.endpoint.endsWith('/') ? cfg.endpoint : `${cfg.endpoint}/`;
     const url = new URL('_bulk', base);
     // Only the statuses and errors of the items are read: ES leaves the rest out of the answer.
@@ -182,7 +181,7 @@ export class ElasticsearchSink implements Sink {
   private async bulk(texts: string[]): Promise<{ errors: boolean; items: BulkItem[] }> {
     const ndjson = Buffer.from(texts.join(''));
     const body = this.cfg.compression === 'gzip' ? gzipSync(ndjson, { level: 1 }) : ndjson;
-    const res = await post(this.url, body, this.headers, this.cfg.timeout, 'POST', this.dispatcher);
+    const res = await post(this.url, body, this.headers, this.cfg.timeout, 'POST', this.dispatcher?.current());
     this.ctx.metrics.sinkBytes.inc({ component: this.ctx.name }, body.length);
     const parsed = parseJson(res.text) as { errors?: unknown; items?: unknown } | null;
     if (parsed?.errors === false) return { errors: false, items: [] };

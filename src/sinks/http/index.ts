@@ -1,5 +1,4 @@
 import { gzipSync } from 'node:zlib';
-import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import { byteSize } from '../../config/schema-helpers.js';
 import type { EventBatch } from '../../core/batch.js';
@@ -8,7 +7,7 @@ import { NdjsonEncoder } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, post, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
-import { tlsDispatcher } from '../shared/tls.js';
+import { tlsDispatcher, type TlsPool } from '../shared/tls.js';
 
 export const httpSinkSchema = z.strictObject({
   type: z.literal('http'),
@@ -43,10 +42,10 @@ export class HttpSink implements Sink {
   private readonly headers: Record<string, string>;
 
   /** The sink's own connection pool when it has TLS settings. */
-  private readonly dispatcher: Dispatcher | undefined;
+  private readonly dispatcher: TlsPool | undefined;
 
   constructor(private readonly cfg: HttpSinkConfig, private readonly ctx: ComponentContext) {
-    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`);
+    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`, (msg) => ctx.log.warn({ sink: ctx.name }, msg));
     this.deadLetter = cfg.dead_letter.enabled ? new DeadLetterFile(ctx, cfg.dead_letter.max_bytes) : null;
     const h = authHeaders(cfg);
     if (cfg.auth) h.authorization = `Basic ${Buffer.from(`${cfg.auth.user}:${cfg.auth.password}`).toString('base64')}`;
@@ -100,7 +99,7 @@ export class HttpSink implements Sink {
   private async send(items: SinkItem[]): Promise<void> {
     const raw = this.encode(items);
     const body = this.cfg.compression === 'gzip' ? gzipSync(raw, { level: 1 }) : raw;
-    await post(this.cfg.endpoint, body, this.headers, this.cfg.timeout, this.cfg.method, this.dispatcher);
+    await post(this.cfg.endpoint, body, this.headers, this.cfg.timeout, this.cfg.method, this.dispatcher?.current());
     this.ctx.metrics.sinkEvents.inc({ component: this.ctx.name }, items.length);
     this.ctx.metrics.sinkBytes.inc({ component: this.ctx.name }, body.length);
   }

@@ -1,5 +1,4 @@
 import { gzipSync } from 'node:zlib';
-import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Sink } from '../../core/component.js';
@@ -8,7 +7,7 @@ import { entryMetadata } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, parseJson, post, refuse, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
-import { tlsDispatcher } from '../shared/tls.js';
+import { tlsDispatcher, type TlsPool } from '../shared/tls.js';
 
 export const loggySinkSchema = z.strictObject({
   type: z.literal('loggy'),
@@ -31,10 +30,10 @@ export class LoggySink implements Sink {
   private readonly deadLetter: DeadLetterFile | null;
 
   /** The sink's own connection pool when it has TLS settings. */
-  private readonly dispatcher: Dispatcher | undefined;
+  private readonly dispatcher: TlsPool | undefined;
 
   constructor(private readonly cfg: LoggySinkConfig, private readonly ctx: ComponentContext) {
-    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`);
+    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`, (msg) => ctx.log.warn({ sink: ctx.name }, msg));
     this.url = new URL('/api/v1/push', cfg.endpoint).toString();
     this.deadLetter = cfg.dead_letter.enabled ? new DeadLetterFile(ctx, cfg.dead_letter.max_bytes) : null;
   }
@@ -60,7 +59,7 @@ export class LoggySink implements Sink {
     const gzip = this.cfg.compression === 'gzip';
     const headers = { ...authHeaders(this.cfg), 'content-type': 'application/json', ...(gzip ? { 'content-encoding': 'gzip' } : {}) };
     const body = gzip ? gzipSync(json, { level: 1 }) : json;
-    const res = await post(this.url, body, headers, this.cfg.timeout, 'POST', this.dispatcher);
+    const res = await post(this.url, body, headers, this.cfg.timeout, 'POST', this.dispatcher?.current());
     // The store writes what it can and lists the entries it refused on their own (too old, too
     // long): those, and only those, go to the dead letters — no splitting needed.
     const answer = parseJson(res.text) as { rejected?: Array<{ stream: number; entry: number; reason: string }> } | null;

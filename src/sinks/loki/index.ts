@@ -1,4 +1,3 @@
-import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Sink } from '../../core/component.js';
@@ -8,7 +7,7 @@ import { entryMetadata } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, post, RejectedError, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
-import { tlsDispatcher } from '../shared/tls.js';
+import { tlsDispatcher, type TlsPool } from '../shared/tls.js';
 
 export const lokiSinkSchema = z.strictObject({
   type: z.literal('loki'),
@@ -30,10 +29,10 @@ export class LokiSink implements Sink {
   private readonly deadLetter: DeadLetterFile | null;
 
   /** The sink's own connection pool when it has TLS settings. */
-  private readonly dispatcher: Dispatcher | undefined;
+  private readonly dispatcher: TlsPool | undefined;
 
   constructor(private readonly cfg: LokiSinkConfig, private readonly ctx: ComponentContext) {
-    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`);
+    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`, (msg) => ctx.log.warn({ sink: ctx.name }, msg));
     this.url = new URL('/loki/api/v1/push', cfg.endpoint).toString();
     this.meta = new Set(cfg.structured_metadata);
     this.deadLetter = cfg.dead_letter.enabled ? new DeadLetterFile(ctx, cfg.dead_letter.max_bytes) : null;
@@ -72,7 +71,7 @@ export class LokiSink implements Sink {
       throw new RejectedError(0, (err as Error).message);
     }
     const { body, headers } = encoded;
-    await post(this.url, body, { ...authHeaders(this.cfg), ...headers }, this.cfg.timeout, 'POST', this.dispatcher);
+    await post(this.url, body, { ...authHeaders(this.cfg), ...headers }, this.cfg.timeout, 'POST', this.dispatcher?.current());
     this.ctx.metrics.sinkEvents.inc({ component: this.ctx.name }, items.length);
     this.ctx.metrics.sinkBytes.inc({ component: this.ctx.name }, body.length);
   }

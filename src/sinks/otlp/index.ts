@@ -1,5 +1,4 @@
 import { gzipSync } from 'node:zlib';
-import type { Dispatcher } from 'undici';
 import { z } from 'zod';
 import type { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Sink } from '../../core/component.js';
@@ -9,7 +8,7 @@ import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, post, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
-import { tlsDispatcher } from '../shared/tls.js';
+import { tlsDispatcher, type TlsPool } from '../shared/tls.js';
 import type { ExportLogsRequest, KeyValue, LogRecord, ResourceLogs } from '../../protocols/otlp/json-types.js';
 import { otlpLogsTypes } from '../../protocols/otlp/proto.js';
 import {
@@ -137,10 +136,10 @@ export class OtlpSink implements Sink {
   private readonly headers: Record<string, string>;
 
   /** The sink's own connection pool when it has TLS settings. */
-  private readonly dispatcher: Dispatcher | undefined;
+  private readonly dispatcher: TlsPool | undefined;
 
   constructor(private readonly cfg: OtlpSinkConfig, private readonly ctx: ComponentContext) {
-    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`);
+    this.dispatcher = tlsDispatcher(cfg.tls, `sinks.${ctx.name}`, (msg) => ctx.log.warn({ sink: ctx.name }, msg));
     this.url = `${cfg.endpoint.replace(/\/+$/, '')}/v1/logs`;
     this.deadLetter = cfg.dead_letter.enabled ? new DeadLetterFile(ctx, cfg.dead_letter.max_bytes) : null;
     this.headers = {
@@ -163,7 +162,7 @@ export class OtlpSink implements Sink {
   private async send(items: SinkItem[]): Promise<void> {
     const raw = this.encode(exportRequest(items, nowNs()));
     const body = this.cfg.compression === 'gzip' ? gzipSync(raw, { level: 1 }) : raw;
-    const res = await post(this.url, body, this.headers, this.cfg.timeout, 'POST', this.dispatcher);
+    const res = await post(this.url, body, this.headers, this.cfg.timeout, 'POST', this.dispatcher?.current());
     // Partial success: the receiver took the request but dropped some records, without
     // saying which; not retryable (the spec says so), so counted and logged.
     const partial = this.partialSuccess(res.body);

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
 import { z } from 'zod';
@@ -44,11 +44,64 @@ export function tlsConnectOptions(tls: TlsConfig, where: string): ConnectionOpti
   return opts;
 }
 
+/** How often the files are looked at for a change (a renewed certificate, a rotated CA). */
+const RECHECK_MS = 10_000;
+
 /**
- * An HTTP connection pool with these TLS settings, for `post`; undefined without settings (the
- * default pool of Node's fetch serves). One pool per sink: its connections are kept alive.
+ * An HTTP connection pool with a sink's TLS settings, for `post`. Certificates are renewed
+ * (cert-manager rotates them well before expiry): when a file changes, the next request gets a
+ * new pool with the new files, and the old one closes once its requests are done. A file that
+ * cannot be read after a change keeps the pool as it was, and says so at each check until fixed.
  */
-export function tlsDispatcher(tls: TlsConfig | undefined, where: string): Dispatcher | undefined {
-  if (!tls) return undefined;
-  return new Agent({ connect: tlsConnectOptions(tls, where) });
+export class TlsPool {
+  private agent: Agent;
+  private stamp: string;
+  private checkedAt = Date.now();
+
+  constructor(private readonly tls: TlsConfig, private readonly where: string, private readonly onError: (msg: string) => void = () => undefined, private readonly recheckMs = RECHECK_MS) {
+    this.agent = new Agent({ connect: tlsConnectOptions(tls, where) });
+    this.stamp = this.fileStamp();
+  }
+
+  private fileStamp(): string {
+    return (['ca_file', 'cert_file', 'key_file'] as const).map((k) => {
+      const path = this.tls[k];
+      if (!path) return '';
+      try {
+        const st = statSync(path);
+        return `${st.mtimeMs}:${st.size}:${st.ino}`;
+      } catch {
+        return 'missing';
+      }
+    }).join('|');
+  }
+
+  /** The pool to send with now. */
+  current(): Dispatcher {
+    const now = Date.now();
+    if (now - this.checkedAt < this.recheckMs) return this.agent;
+    this.checkedAt = now;
+    const stamp = this.fileStamp();
+    if (stamp === this.stamp) return this.agent;
+    try {
+      const next = new Agent({ connect: tlsConnectOptions(this.tls, this.where) });
+      const old = this.agent;
+      this.agent = next;
+      void old.close().catch(() => undefined);
+      this.stamp = stamp;
+    } catch (err) {
+      // A Secret being updated can be half-written or briefly absent: try again at the next check.
+      this.onError(`${(err as Error).message}; keeping the certificates loaded before`);
+    }
+    return this.agent;
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}
+
+/** A sink's TLS pool, or undefined without settings (Node's fetch and its default pool serve). */
+export function tlsDispatcher(tls: TlsConfig | undefined, where: string, onError?: (msg: string) => void): TlsPool | undefined {
+  return tls ? new TlsPool(tls, where, onError) : undefined;
 }

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -9,6 +10,8 @@ import { makeSource } from '../../../src/core/event.js';
 import { silentLogger } from '../../../src/core/logger.js';
 import { AgentMetrics } from '../../../src/core/metrics.js';
 import { createSink, sinkSchema } from '../../../src/sinks/index.js';
+import { post } from '../../../src/sinks/shared/http.js';
+import { TlsPool } from '../../../src/sinks/shared/tls.js';
 import { makeCerts } from '../../helpers/certs.js';
 import { tempDir } from '../../helpers/proc.js';
 
@@ -25,9 +28,9 @@ afterEach(() => new Promise<void>((r) => {
 }));
 
 /** An HTTPS receiver with the test CA's certificate; with `mutual`, it wants a client certificate from that CA. */
-async function httpsReceiver(mutual: boolean): Promise<{ url: string; seen: Array<{ cn: string | undefined; body: string }> }> {
+async function httpsReceiver(mutual: boolean, askCert = mutual): Promise<{ url: string; seen: Array<{ cn: string | undefined; body: string }> }> {
   const seen: Array<{ cn: string | undefined; body: string }> = [];
-  server = createServer({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey), ca: readFileSync(certs.ca), requestCert: mutual, rejectUnauthorized: mutual }, (req, res) => {
+  server = createServer({ cert: readFileSync(certs.serverCert), key: readFileSync(certs.serverKey), ca: readFileSync(certs.ca), requestCert: askCert, rejectUnauthorized: mutual }, (req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -83,6 +86,27 @@ describe('HTTP sinks over TLS', () => {
     expect(() => httpSink('https://x', { ca_file: '/nonexistent/ca.pem' })).toThrow('sinks.out.tls.ca_file: cannot read /nonexistent/ca.pem: ENOENT');
     const r = sinkSchema.safeParse({ type: 'http', inputs: ['a'], endpoint: 'https://x', tls: { cert_file: certs.clientCert } });
     expect(r.error?.issues[0]?.message).toBe('give cert_file and key_file together (a client certificate needs its key)');
+  });
+
+  it('picks up renewed certificate files without a restart, and keeps the old ones while a file is unreadable', async () => {
+    const r = await httpsReceiver(false, true);
+    const live = join(tmp.dir, 'live');
+    mkdirSync(live, { recursive: true });
+    copyFileSync(certs.clientCert, join(live, 'client.pem'));
+    copyFileSync(certs.clientKey, join(live, 'client.key'));
+    const errors: string[] = [];
+    const pool = new TlsPool({ ca_file: certs.ca, cert_file: join(live, 'client.pem'), key_file: join(live, 'client.key'), insecure_skip_verify: false }, 'sinks.out', (m) => errors.push(m), 0);
+    const send = () => post(r.url, Buffer.from('{}'), {}, 5000, 'POST', pool.current());
+    await send();
+    const renewed = makeCerts(mkdtempSync(join(tmp.dir, 'renewed-')), 'loggy-agent-renewed');
+    copyFileSync(renewed.clientCert, join(live, 'client.pem'));
+    copyFileSync(renewed.clientKey, join(live, 'client.key'));
+    await send();
+    rmSync(join(live, 'client.key'));
+    await send();
+    expect(r.seen.map((x) => x.cn)).toEqual(['loggy-agent', 'loggy-agent-renewed', 'loggy-agent-renewed']);
+    expect(errors).toEqual([expect.stringContaining('sinks.out.tls.key_file: cannot read')]);
+    await pool.close();
   });
 
   it('is accepted by every HTTP-based sink', () => {
