@@ -413,6 +413,9 @@ export async function finish(rig: Rig, scenario: string, faults: string, opts: {
     duplicated += n - 1;
   }
   if (unexpected > 0) throw new Error(`${unexpected} markers in the store that the simulator never wrote`);
+  // Which lines came twice, for whoever reads a failed run (kept with LOGGY_CHAOS_KEEP=1).
+  const dups = [...markers].filter(([, n]) => n > 1).map(([marker, n]) => `${marker}\t${n}`);
+  if (dups.length) writeFileSync(join(rig.dir, 'duplicated.tsv'), dups.join('\n') + '\n');
   const deadLettered = dead();
   const missing: string[] = [];
   const gaps: Gap[] = [];

@@ -599,7 +599,14 @@ export class KubernetesLogsSource implements Source {
       const m = CURRENT_LOG.exec(f);
       if (!m) continue;
       const current = join(cdir, f);
-      const real = (await lstat(current).catch(() => null))?.isSymbolicLink() ? await realpath(current).catch(() => current) : current;
+      const link = (await lstat(current).catch(() => null))?.isSymbolicLink() ?? false;
+      const real = link ? await realpath(current).catch(() => null) : current;
+      // A link whose target is gone for the moment: Docker is rotating (-json.log renamed to
+      // .1, the new one not created yet). Naming the file by the link instead would give its
+      // content a second source id (the scope is part of it), and lines re-sent after a restart
+      // under the other one would pass the store's replay check: duplicates (seen in the chaos
+      // suite). The next scan, or the watcher when the new target appears, finds it properly.
+      if (real === null) continue;
       const scope = this.scopeOf(real);
       const l = { ...labels, restart: m[1] };
       out.push({ path: current, labels: l, rotated: false, scope });
