@@ -20,7 +20,7 @@ function rowsWhere(sql: Sql, ctx: Ctx, q: ScanQuery, streams: ReadonlyMap<bigint
     streamIdsIn(sql, streams, ctx, q.tenant, [q.matchers], q.startNs, q.endNs),
     `ts >= ${sql.i64(q.startNs)}`,
     `ts < ${sql.i64(q.endNs)}`,
-    ...q.lineFilters.map((f) => lineFilterSql(sql, f)),
+    ...q.lineFilters.map((f) => lineFilterSql(sql, f, ctx.features.skipIndexes)),
   ].join(' AND ');
 }
 
@@ -75,9 +75,12 @@ export async function countRows(ctx: Ctx, q: CountQuery): Promise<CountSeries[]>
   const level = byLevel(q);
   const sql = newSql(ctx);
   const levelSql = level ? `, md_values[indexOf(md_keys, ${sql.str('detected_level')})] AS level` : '';
+  // Buckets counted from the last bucket start at or before 0, so ts - base never overflows
+  // Int64 however negative startNs is (ts >= 0).
+  const base = q.startNs < 0n ? q.startNs + (-q.startNs / q.stepNs) * q.stepNs : q.startNs;
   const rows = (await ctx.http.select(
     'count',
-    `SELECT stream_id, intDiv(ts - ${sql.i64(q.startNs)}, ${sql.i64(q.stepNs)}) AS k${levelSql}, count(), sum(length(line)) FROM ${ctx.tables.logs} WHERE ${rowsWhere(sql, ctx, q, streams)} GROUP BY stream_id, k${level ? ', level' : ''}`,
+    `SELECT stream_id, intDiv(ts - ${sql.i64(base)}, ${sql.i64(q.stepNs)}) AS k${levelSql}, count(), sum(length(line)) FROM ${ctx.tables.logs} WHERE ${rowsWhere(sql, ctx, q, streams)} GROUP BY stream_id, k${level ? ', level' : ''}`,
     sql.params,
   )) as Array<[string, string, ...Array<string | number>]>;
   for (const r of rows) {
@@ -85,7 +88,7 @@ export async function countRows(ctx: Ctx, q: CountQuery): Promise<CountSeries[]>
     if (!s) continue;
     const [n, bytes] = level ? [r[3], r[4]] : [r[2], r[3]];
     const labels: Labels = level ? withDetectedLevel(s.labels, String(r[2])) : s.labels;
-    acc.add(labels, q.startNs + BigInt(r[1]) * q.stepNs, Number(n), Number(bytes));
+    acc.add(labels, base + BigInt(r[1]) * q.stepNs, Number(n), Number(bytes));
   }
   return acc.result();
 }

@@ -17,8 +17,10 @@ import type { Features } from './version.js';
  *   md_keys/md_values: structured metadata as parallel arrays (18.16 has no Map; counts read
  *     detected_level from them with indexOf, and metadata is never filtered on).
  *   batch: the dedupe id of an append that carried source offsets ('' otherwise); see append.ts.
- *   From 21.1: a tokenbf_v1 index on the line; from 22.2: non_replicated_deduplication_window,
- *     so an insert_deduplication_token drops a second copy of the same block.
+ *   From 21.1: ZSTD on the line and a tokenbf_v1 index on it (32 KiB per 8192 lines, about
+ *     4 bytes a line, sized for tens of thousands of distinct tokens per granule: a few %
+ *     false positives) that `|=` (as LIKE) and `|~` skip granules with; from 22.2:
+ *     non_replicated_deduplication_window, so an insert_deduplication_token drops a second copy.
  *
  * <prefix>streams — one row per (tenant, day, stream): its labels as sorted parallel arrays.
  *   ReplacingMergeTree, PARTITION BY day, ORDER BY (tenant, stream_id). Selectors are evaluated
@@ -72,7 +74,7 @@ export async function ensureSchema(http: ClickHouseHttp, t: Tables, f: Features)
   line String${f.skipIndexes ? ' CODEC(ZSTD(1))' : ''},
   md_keys Array(String),
   md_values Array(String),
-  batch String${f.skipIndexes ? ',\n  INDEX line_tokens line TYPE tokenbf_v1(8192, 3, 0) GRANULARITY 4' : ''}
+  batch String${f.skipIndexes ? ',\n  INDEX line_tokens line TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 1' : ''}
 ) ENGINE = MergeTree
 PARTITION BY intDiv(ts, ${DAY_NS})
 ORDER BY (tenant, stream_id, ts, seq, idx)${f.dedupToken ? '\nSETTINGS non_replicated_deduplication_window = 1000' : ''}`],
