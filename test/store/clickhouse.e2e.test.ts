@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LabelMatcher, StoreEngine } from '../../src/store/engine.js';
 import { openClickHouseEngine } from '../../src/store/clickhouse/index.js';
+import { MemoryEngine } from '../../src/store/memory/index.js';
 import { startChdbHttp } from '../helpers/chdb-http.js';
 import { startClickHouse, type TestClickHouse } from '../helpers/clickhouse.js';
 import { describeEngineConformance } from './conformance.js';
@@ -31,10 +32,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Server { name: string; open(prefix?: string): Promise<StoreEngine> }
+interface Server { name: string; open(prefix?: string, scanBatchRows?: number): Promise<StoreEngine> }
 const servers: Server[] = [
-  { name: 'clickhouse 18.16', open: (prefix) => openClickHouseEngine({ url: old.url, user: old.user, password: old.password, database: 'loggy', tablePrefix: prefix ?? `t${++n}_` }) },
-  { name: 'clickhouse 26 (chdb)', open: (prefix) => openClickHouseEngine({ url: modern.url, database: 'loggy', tablePrefix: prefix ?? `t${++n}_`, scanBatchRows: 7 }) },
+  { name: 'clickhouse 18.16', open: (prefix, rows) => openClickHouseEngine({ url: old.url, user: old.user, password: old.password, database: 'loggy', tablePrefix: prefix ?? `t${++n}_`, scanBatchRows: rows }) },
+  { name: 'clickhouse 26 (chdb)', open: (prefix, rows) => openClickHouseEngine({ url: modern.url, database: 'loggy', tablePrefix: prefix ?? `t${++n}_`, scanBatchRows: rows ?? 7 }) },
 ];
 
 const ALL: LabelMatcher[] = [{ name: 'app', op: '=~', value: '.+' }];
@@ -112,6 +113,23 @@ for (const s of servers) {
       const c = await e.count({ ...q, lineFilters: [], startNs: -(2n ** 62n), stepNs: step, by: [] });
       const first = -(2n ** 62n) + ((START + 2n ** 62n) / step) * step;
       expect(c).toEqual([{ labels: {}, points: [[first, 3, lines.reduce((s2, l) => s2 + Buffer.byteLength(l), 0)]] }]);
+    });
+
+    it('pages through equal timestamps and sparse windows like the reference engine', async () => {
+      const e = await s.open(undefined, 3);
+      const ref = new MemoryEngine();
+      for (let b = 0; b < 2; b++) {
+        // Three timestamps (two within a second, one days later) shared by three streams.
+        const rows = Array.from({ length: 12 }, (_, i) => ({ tsNs: [at(0, '00:00:00'), at(0, '00:00:00', 1n), at(2, '23:00:00')][i % 3]!, labels: { app: `a${i % 4}` }, line: `b${b} r${i}` }));
+        await e.append('t', rows);
+        await ref.append('t', rows);
+      }
+      for (const direction of ['forward', 'backward'] as const) {
+        for (const limit of [undefined, 1, 3, 4, 13, 24]) {
+          const q = { tenant: 't', matchers: ALL, startNs: START, endNs: END, lineFilters: [], direction, limit };
+          expect(await collect(e.scan(q)), `${direction} ${limit}`).toEqual(await collect(ref.scan(q)));
+        }
+      }
     });
 
     it('retention drops whole day partitions on the server', async () => {

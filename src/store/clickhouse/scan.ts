@@ -13,11 +13,14 @@ import { resolveStreams, streamIdsIn, type Stream } from './streams.js';
  * no page repeats or skips a row, whatever the ties.
  */
 
-/** WHERE for logs rows of a query (tenant, streams, range, filters). */
-function rowsWhere(sql: Sql, ctx: Ctx, q: ScanQuery, streams: ReadonlyMap<bigint, Stream>): string {
+/**
+ * WHERE for logs rows of a query (tenant, streams, range, filters). `resolved` is the query the
+ * streams were resolved for, when `q` is a window of it.
+ */
+function rowsWhere(sql: Sql, ctx: Ctx, q: ScanQuery, streams: ReadonlyMap<bigint, Stream>, resolved: ScanQuery = q): string {
   return [
     `tenant = ${sql.str(q.tenant)}`,
-    streamIdsIn(sql, streams, ctx, q.tenant, [q.matchers], q.startNs, q.endNs),
+    streamIdsIn(sql, streams, ctx, q.tenant, [q.matchers], resolved.startNs, resolved.endNs),
     `ts >= ${sql.i64(q.startNs)}`,
     `ts < ${sql.i64(q.endNs)}`,
     ...q.lineFilters.map((f) => lineFilterSql(sql, f, ctx.features.skipIndexes)),
@@ -26,6 +29,9 @@ function rowsWhere(sql: Sql, ctx: Ctx, q: ScanQuery, streams: ReadonlyMap<bigint
 
 type RowTuple = [ts: string, streamId: string, seq: string, idx: number, line: string, mdKeys: string[], mdValues: string[]];
 
+/** The first time window a scan reads; it grows 4× each time a window holds less than a page. */
+const FIRST_WINDOW_NS = 3_600_000_000_000n;
+
 export async function* scanRows(ctx: Ctx, q: ScanQuery, batchRows: number): AsyncIterable<StoredRow[]> {
   if (q.limit === 0 || q.endNs <= q.startNs) return;
   const streams = await resolveStreams(ctx, q.tenant, [q.matchers], q.startNs, q.endNs);
@@ -33,11 +39,17 @@ export async function* scanRows(ctx: Ctx, q: ScanQuery, batchRows: number): Asyn
   const fwd = q.direction === 'forward';
   const dir = fwd ? 'ASC' : 'DESC';
   let remaining = q.limit ?? Infinity;
+  // A window of time at a time, in scan direction: ClickHouse must read (and for the ORDER BY,
+  // sort) every row that passes the WHERE before it can apply a LIMIT, so a limited query over
+  // a month would read the month. Windows start small and grow while they come back short.
+  let width = FIRST_WINDOW_NS;
+  let lo = fwd ? q.startNs : q.endNs - width < q.startNs ? q.startNs : q.endNs - width;
+  let hi = fwd ? (q.startNs + width > q.endNs ? q.endNs : q.startNs + width) : q.endNs;
   let after: { ts: bigint; streamId: bigint; seq: bigint; idx: number } | null = null;
   while (remaining > 0) {
     const n = Math.min(batchRows, remaining);
     const sql = newSql(ctx);
-    let where = rowsWhere(sql, ctx, q, streams);
+    let where = rowsWhere(sql, ctx, { ...q, startNs: lo, endNs: hi }, streams, q);
     if (after) {
       const cmp = fwd ? '>' : '<';
       // The ts bound alone is what the primary key can use; the tuple is exact.
@@ -56,10 +68,23 @@ export async function* scanRows(ctx: Ctx, q: ScanQuery, batchRows: number): Asyn
       batch.push(keys.length === 0 ? { tsNs, labels: s.labels, line } : { tsNs, labels: s.labels, line, metadata: labelsFromEntries(keys.map((k, i): [string, string] => [k, values[i]!])) });
     }
     if (batch.length > 0) yield batch;
-    if (rows.length < n) return;
     remaining -= rows.length;
-    const last = rows[rows.length - 1]!;
-    after = { ts: BigInt(last[0]), streamId: BigInt(last[1]), seq: BigInt(last[2]), idx: Number(last[3]) };
+    if (rows.length === n) {
+      const last = rows[rows.length - 1]!;
+      after = { ts: BigInt(last[0]), streamId: BigInt(last[1]), seq: BigInt(last[2]), idx: Number(last[3]) };
+      continue;
+    }
+    // The window is done.
+    if (fwd ? hi >= q.endNs : lo <= q.startNs) return;
+    after = null;
+    if (rows.length < n / 4) width *= 4n;
+    if (fwd) {
+      lo = hi;
+      hi = q.endNs - lo < width ? q.endNs : lo + width;
+    } else {
+      hi = lo;
+      lo = hi - q.startNs < width ? q.startNs : hi - width;
+    }
   }
 }
 
