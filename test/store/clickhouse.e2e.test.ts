@@ -3,6 +3,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Logger } from '../../src/core/logger.js';
 import type { LabelMatcher, StoreEngine } from '../../src/store/engine.js';
 import { openClickHouseEngine } from '../../src/store/clickhouse/index.js';
 import { MemoryEngine } from '../../src/store/memory/index.js';
@@ -130,6 +131,17 @@ for (const s of servers) {
           expect(await collect(e.scan(q)), `${direction} ${limit}`).toEqual(await collect(ref.scan(q)));
         }
       }
+    });
+
+    it('uses what the server has: parameters, token, fsync, LowCardinality on 26; literals on 18.16', async () => {
+      const logged: unknown[] = [];
+      const log = { info: (o: unknown) => logged.push(o) } as unknown as Logger;
+      const modernServer = s.name.includes('26');
+      await openClickHouseEngine({ ...(modernServer ? { url: modern.url } : { url: old.url, user: old.user, password: old.password }), tablePrefix: `feat${++n}_`, log });
+      const { features } = logged[0] as { features: Record<string, unknown> };
+      expect(features).toMatchObject(modernServer
+        ? { queryParams: true, dedupToken: true, fsync: true, lowCardinality: true, skipIndexes: true, regexPrefilterIgnoresFlags: false }
+        : { version: expect.stringMatching(/^18\.16\./), queryParams: false, dedupToken: false, fsync: false, lowCardinality: false, skipIndexes: false, regexPrefilterIgnoresFlags: true });
     });
 
     it('retention drops whole day partitions on the server', async () => {

@@ -33,7 +33,7 @@ import { countRows, scanRows } from './scan.js';
 import { ensureSchema, tablesOf } from './schema.js';
 import { collectStats } from './stats.js';
 import { streamsWithLines } from './streams.js';
-import { featuresOf, MIN_VERSION } from './version.js';
+import { detectFeatures, MIN_VERSION } from './version.js';
 
 /**
  * The ClickHouse store: every replica of the server talks to one ClickHouse over its HTTP
@@ -67,11 +67,10 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
   if (!NAME_RE.test(database)) throw new Error(`clickhouse: database name ${JSON.stringify(database)} must match ${NAME_RE.source}`);
   if (prefix !== '' && !/^[A-Za-z0-9_]+$/.test(prefix)) throw new Error(`clickhouse: table prefix ${JSON.stringify(prefix)} may hold only letters, digits and _`);
   const http = new ClickHouseHttp({ url: opts.url, user: opts.user, password: opts.password, timeoutMs: opts.timeoutMs ?? 30_000 });
-  const version = String((await http.select('read the server version', 'SELECT version()'))[0]?.[0] ?? '');
-  const features = featuresOf(version);
+  const features = await detectFeatures(http);
   const tables = tablesOf(database, prefix);
   await ensureSchema(http, tables, features);
-  opts.log?.info({ url: opts.url, database, prefix, version, minVersion: MIN_VERSION, features }, 'clickhouse store: ready');
+  opts.log?.info({ url: opts.url, database, prefix, minVersion: MIN_VERSION, features }, 'clickhouse store: ready');
   return new ClickHouseEngine({ http, tables, features }, opts.scanBatchRows ?? 5000);
 }
 

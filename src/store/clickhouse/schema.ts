@@ -21,6 +21,9 @@ import type { Features } from './version.js';
  *     4 bytes a line, sized for tens of thousands of distinct tokens per granule: a few %
  *     false positives) that `|=` (as LIKE) and `|~` skip granules with; from 22.2:
  *     non_replicated_deduplication_window, so an insert_deduplication_token drops a second copy.
+ *   Where the server has fsync_after_insert (all three tables): an acknowledged append survives
+ *   power loss. Without it (18.16) it survives a crash of the ClickHouse process, not of the
+ *   machine — the page cache is ClickHouse's durability there.
  *
  * <prefix>streams — one row per (tenant, day, stream): its labels as sorted parallel arrays.
  *   ReplacingMergeTree, PARTITION BY day, ORDER BY (tenant, stream_id). Selectors are evaluated
@@ -63,6 +66,12 @@ const ALREADY_EXISTS = new Set([57 /* TABLE_ALREADY_EXISTS */, 82 /* DATABASE_AL
 /** Creates the database and tables if missing; idempotent, and safe when replicas race. */
 export async function ensureSchema(http: ClickHouseHttp, t: Tables, f: Features): Promise<void> {
   const tenant = f.lowCardinality ? 'LowCardinality(String)' : 'String';
+  // Every table, streams and offsets too: a logs row whose streams row was lost is invisible.
+  const fsync = f.fsync ? 'fsync_after_insert = 1, fsync_part_directory = 1' : '';
+  const settings = (...s: string[]): string => {
+    const all = s.filter((x) => x !== '');
+    return all.length === 0 ? '' : `\nSETTINGS ${all.join(', ')}`;
+  };
   const statements: Array<[string, string]> = [
     [`create database ${t.database}`, `CREATE DATABASE IF NOT EXISTS ${quoteIdent(t.database)}`],
     [`create table ${t.names.logs}`, `CREATE TABLE IF NOT EXISTS ${t.logs} (
@@ -77,7 +86,7 @@ export async function ensureSchema(http: ClickHouseHttp, t: Tables, f: Features)
   batch String${f.skipIndexes ? ',\n  INDEX line_tokens line TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 1' : ''}
 ) ENGINE = MergeTree
 PARTITION BY intDiv(ts, ${DAY_NS})
-ORDER BY (tenant, stream_id, ts, seq, idx)${f.dedupToken ? '\nSETTINGS non_replicated_deduplication_window = 1000' : ''}`],
+ORDER BY (tenant, stream_id, ts, seq, idx)${settings(f.dedupToken ? 'non_replicated_deduplication_window = 1000' : '', fsync)}`],
     [`create table ${t.names.streams}`, `CREATE TABLE IF NOT EXISTS ${t.streams} (
   tenant ${tenant},
   day UInt32,
@@ -86,13 +95,13 @@ ORDER BY (tenant, stream_id, ts, seq, idx)${f.dedupToken ? '\nSETTINGS non_repli
   label_values Array(String)
 ) ENGINE = ReplacingMergeTree
 PARTITION BY day
-ORDER BY (tenant, stream_id)`],
+ORDER BY (tenant, stream_id)${settings(fsync)}`],
     [`create table ${t.names.offsets}`, `CREATE TABLE IF NOT EXISTS ${t.offsets} (
   tenant ${tenant},
   source String,
   watermark UInt64
 ) ENGINE = ReplacingMergeTree(watermark)
-ORDER BY (tenant, source)`],
+ORDER BY (tenant, source)${settings(fsync)}`],
   ];
   for (const [what, sql] of statements) {
     try {
