@@ -14,17 +14,24 @@ import { jsonInt } from './sql.js';
  *   2. logs rows, one INSERT per day (one part each, so each is all-or-nothing);
  *   3. the raised watermarks, only once every logs INSERT has succeeded.
  *
- * Replays. A crash between 2 and 3 (or during 2) leaves rows without their watermark; the
- * agent then re-sends and, the watermark being low, the rows come again. When the append
- * carries offsets (native push), each day's rows get a batch id — a hash of the tenant, day
- * and the rows' content, not of seq — stored in every row, and step 2 first asks which of the
- * append's batch ids are already stored and skips those days. So a replay of the same append
- * (same rows, same order) stores each row once on every version. On 22.2+ the same id is also
- * the insert_deduplication_token, which closes the window where two replicas check at the
- * same moment and both insert: the server drops the second identical block. On older servers
- * two replicas appending the very same replay concurrently can both store it.
- * Not covered anywhere: a replay whose rows were grouped into appends differently from the
- * first attempt (the ids differ) — that is at-least-once, as for any appends without offsets.
+ * Replays. A crash between 2 and 3 (or during 2) leaves rows stored without their watermark;
+ * the agent re-sends from its last acknowledged offset and, the watermark being low, those
+ * rows come again — regrouped: the server's writer merges concurrent requests into one
+ * append, and the agent's new batches need not match its old ones. So replays are found row
+ * by row. When an append carries offsets (native push), each row gets a row id: 63 bits of
+ * sha256(tenant, stream, ts, metadata, line), never seq. Before step 2 the engine asks which of
+ * the append's row ids are already stored for its streams within its time span (a primary-key
+ * range read) and leaves those rows out. Guarantees, for rows of appends with offsets:
+ *   - every version, one replica at a time: a row replayed after a crash anywhere in 1-3 is
+ *     stored once, however the replay is grouped;
+ *   - 22.2+ (insert_deduplication_token): also when two replicas append the same replay at
+ *     once — each day's block carries a token hashed from its row ids, so when both check
+ *     before either inserts, the server drops the second identical block. If the two replicas
+ *     grouped the replay differently, their blocks differ and both can land (at-least-once);
+ *   - 18.16: two replicas racing the same replay can both store it (at-least-once).
+ * The price: within an append with offsets, a line identical to one already stored (same
+ * stream, nanosecond and text) counts as a replay — Loki's ingester drops such lines too.
+ * Identical lines within one append are all kept; appends without offsets are never deduped.
  */
 
 /** Tie order across appends: increasing within a process and roughly in time across replicas. */
@@ -42,61 +49,74 @@ interface DayChunk {
   rows: NormalizedRow[];
   /** Index of each row in the append (the tie order within it). */
   idx: number[];
+  /** Row ids (0: no dedupe). */
+  rids: bigint[];
   minTs: bigint;
   maxTs: bigint;
-  batch: string;
 }
 
-function chunksByDay(tenant: string, rows: readonly NormalizedRow[], withBatchIds: boolean): DayChunk[] {
+/** The replay identity of a row: its content, without anything the insert adds. Never 0. */
+export function rowId(tenant: string, r: NormalizedRow): bigint {
+  const h = createHash('sha256').update(`${tenant}\u0000${r.key}\u0000${r.tsNs}\u0000${r.metadata ? JSON.stringify(r.metadata) : ''}\u0000`).update(r.line).digest();
+  return h.readBigUInt64BE(0) & 0x7fff_ffff_ffff_ffffn || 1n;
+}
+
+function chunksByDay(tenant: string, rows: readonly NormalizedRow[], withIds: boolean): DayChunk[] {
   const byDay = new Map<bigint, DayChunk>();
   rows.forEach((r, i) => {
     const day = r.tsNs / DAY_NS;
     let c = byDay.get(day);
-    if (!c) byDay.set(day, (c = { day, rows: [], idx: [], minTs: r.tsNs, maxTs: r.tsNs, batch: '' }));
+    if (!c) byDay.set(day, (c = { day, rows: [], idx: [], rids: [], minTs: r.tsNs, maxTs: r.tsNs }));
     c.rows.push(r);
     c.idx.push(i);
+    c.rids.push(withIds ? rowId(tenant, r) : 0n);
     if (r.tsNs < c.minTs) c.minTs = r.tsNs;
     if (r.tsNs > c.maxTs) c.maxTs = r.tsNs;
   });
-  const chunks = [...byDay.values()];
-  if (withBatchIds) {
-    for (const c of chunks) {
-      const h = createHash('sha256').update(`${tenant}\u0000${c.day}\u0000`);
-      for (const r of c.rows) h.update(`${r.tsNs}\u0000${r.key}\u0000${r.metadata ? JSON.stringify(r.metadata) : ''}\u0000${r.line.length}\u0000${r.line}\u0000`);
-      c.batch = h.digest('hex').slice(0, 32);
-    }
-  }
-  return chunks;
+  return [...byDay.values()];
 }
 
-/** The batch ids of `chunks` already stored (a replay of an append that crashed before its watermarks). */
-async function storedBatches(ctx: Ctx, tenant: string, chunks: readonly DayChunk[]): Promise<Set<string>> {
-  const sql = newSql(ctx);
-  let minTs = chunks[0]!.minTs;
-  let maxTs = chunks[0]!.maxTs;
-  for (const c of chunks) {
-    if (c.minTs < minTs) minTs = c.minTs;
-    if (c.maxTs > maxTs) maxTs = c.maxTs;
+/** Row ids per query: keeps the statement far below max_query_size (256 KiB). */
+const IDS_PER_QUERY = 5000;
+
+/** Row ids of `c` already stored: replayed rows. Reads only its streams' key range in its span. */
+async function storedRowIds(ctx: Ctx, tenant: string, c: DayChunk): Promise<Set<bigint>> {
+  const streams = [...new Set(c.rows.map((r) => r.streamId))];
+  const ids = [...new Set(c.rids)];
+  const found = new Set<bigint>();
+  for (let i = 0; i < ids.length; i += IDS_PER_QUERY) {
+    const sql = newSql(ctx);
+    const rows = await ctx.http.select(
+      'look for replayed rows',
+      `SELECT DISTINCT rid FROM ${ctx.tables.logs} WHERE tenant = ${sql.str(tenant)} AND stream_id IN (${streams.map((id) => sql.u64(id)).join(', ')}) AND ts >= ${sql.i64(c.minTs)} AND ts <= ${sql.i64(c.maxTs)} AND rid IN (${ids.slice(i, i + IDS_PER_QUERY).map((id) => sql.u64(id)).join(', ')})`,
+      sql.params,
+    );
+    for (const [rid] of rows as Array<[string]>) found.add(BigInt(rid));
   }
-  const rows = await ctx.http.select(
-    'look for a replayed batch',
-    `SELECT DISTINCT batch FROM ${ctx.tables.logs} WHERE tenant = ${sql.str(tenant)} AND ts >= ${sql.i64(minTs)} AND ts <= ${sql.i64(maxTs)} AND batch IN (${chunks.map((c) => sql.str(c.batch)).join(', ')})`,
-    sql.params,
-  );
-  return new Set(rows.map((r) => String(r[0])));
+  return found;
+}
+
+/** The chunk without its rows already stored. */
+function withoutStored(c: DayChunk, stored: ReadonlySet<bigint>): DayChunk {
+  if (stored.size === 0) return c;
+  const out: DayChunk = { ...c, rows: [], idx: [], rids: [] };
+  c.rows.forEach((r, j) => {
+    if (stored.has(c.rids[j]!)) return;
+    out.rows.push(r);
+    out.idx.push(c.idx[j]!);
+    out.rids.push(c.rids[j]!);
+  });
+  return out;
 }
 
 export async function appendRows(ctx: Ctx, seq: SeqClock, tenant: string, rows: readonly NormalizedRow[], offsets: ReadonlyMap<string, number>): Promise<AppendResult> {
   const t = JSON.stringify(tenant);
+  let stored = 0;
   let bytes = 0;
-  for (const r of rows) bytes += r.bytes;
   if (rows.length > 0) {
     const withIds = offsets.size > 0;
     let chunks = chunksByDay(tenant, rows, withIds);
-    if (withIds) {
-      const stored = await storedBatches(ctx, tenant, chunks);
-      chunks = chunks.filter((c) => !stored.has(c.batch));
-    }
+    if (withIds) chunks = (await Promise.all(chunks.map(async (c) => withoutStored(c, await storedRowIds(ctx, tenant, c))))).filter((c) => c.rows.length > 0);
     if (chunks.length > 0) {
       const streamLines: string[] = [];
       for (const c of chunks) {
@@ -112,10 +132,18 @@ export async function appendRows(ctx: Ctx, seq: SeqClock, tenant: string, rows: 
       for (const c of chunks) {
         const lines = c.rows.map((r, j) => {
           const md = r.metadata ?? [];
-          return `{"tenant":${t},"stream_id":${jsonInt(r.streamId)},"ts":${jsonInt(r.tsNs)},"seq":${jsonInt(s)},"idx":${c.idx[j]},"line":${JSON.stringify(r.line)},"md_keys":${JSON.stringify(md.map((e) => e[0]))},"md_values":${JSON.stringify(md.map((e) => e[1]))},"batch":${JSON.stringify(c.batch)}}`;
+          return `{"tenant":${t},"stream_id":${jsonInt(r.streamId)},"ts":${jsonInt(r.tsNs)},"seq":${jsonInt(s)},"idx":${c.idx[j]},"line":${JSON.stringify(r.line)},"md_keys":${JSON.stringify(md.map((e) => e[0]))},"md_values":${JSON.stringify(md.map((e) => e[1]))},"rid":${jsonInt(c.rids[j]!)}}`;
         });
-        const settings: Record<string, string> = c.batch !== '' && ctx.features.dedupToken ? { insert_deduplication_token: c.batch } : {};
-        await ctx.http.insert('insert rows', `INSERT INTO ${ctx.tables.logs} (tenant, stream_id, ts, seq, idx, line, md_keys, md_values, batch)`, lines, settings);
+        const settings: Record<string, string> = {};
+        if (withIds && ctx.features.dedupToken) {
+          // Content, not seq: two replicas inserting the same rows compute the same token.
+          const h = createHash('sha256').update(`${tenant}\u0000${c.day}`);
+          for (const rid of c.rids) h.update(`\u0000${rid}`);
+          settings.insert_deduplication_token = h.digest('hex').slice(0, 32);
+        }
+        await ctx.http.insert('insert rows', `INSERT INTO ${ctx.tables.logs} (tenant, stream_id, ts, seq, idx, line, md_keys, md_values, rid)`, lines, settings);
+        stored += c.rows.length;
+        for (const r of c.rows) bytes += r.bytes;
       }
     }
   }
@@ -123,7 +151,7 @@ export async function appendRows(ctx: Ctx, seq: SeqClock, tenant: string, rows: 
     const lines = [...offsets].map(([source, offset]) => `{"tenant":${t},"source":${JSON.stringify(source)},"watermark":${offset}}`);
     await ctx.http.insert('raise offsets', `INSERT INTO ${ctx.tables.offsets} (tenant, source, watermark)`, lines);
   }
-  return { rows: rows.length, bytes };
+  return { rows: stored, bytes };
 }
 
 export async function readOffsets(ctx: Ctx, tenant: string, sources: readonly string[]): Promise<Map<string, number>> {

@@ -16,7 +16,7 @@ import type { Features } from './version.js';
  *     (seq, idx) is the insertion order — the tie order on equal timestamps after the stream id.
  *   md_keys/md_values: structured metadata as parallel arrays (18.16 has no Map; counts read
  *     detected_level from them with indexOf, and metadata is never filtered on).
- *   batch: the dedupe id of an append that carried source offsets ('' otherwise); see append.ts.
+ *   rid: a row's replay identity in appends that carry source offsets (0 otherwise); append.ts.
  *   From 21.1: ZSTD on the line and a tokenbf_v1 index on it (32 KiB per 8192 lines, about
  *     4 bytes a line, sized for tens of thousands of distinct tokens per granule: a few %
  *     false positives) that `|=` (as LIKE) and `|~` skip granules with; from 22.2:
@@ -83,7 +83,7 @@ export async function ensureSchema(http: ClickHouseHttp, t: Tables, f: Features)
   line String${f.skipIndexes ? ' CODEC(ZSTD(1))' : ''},
   md_keys Array(String),
   md_values Array(String),
-  batch String${f.skipIndexes ? ',\n  INDEX line_tokens line TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 1' : ''}
+  rid UInt64${f.skipIndexes ? ',\n  INDEX line_tokens line TYPE tokenbf_v1(32768, 3, 0) GRANULARITY 1' : ''}
 ) ENGINE = MergeTree
 PARTITION BY intDiv(ts, ${DAY_NS})
 ORDER BY (tenant, stream_id, ts, seq, idx)${settings(f.dedupToken ? 'non_replicated_deduplication_window = 1000' : '', fsync)}`],
