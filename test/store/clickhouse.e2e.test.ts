@@ -10,7 +10,7 @@ import { MemoryEngine } from '../../src/store/memory/index.js';
 import { startChdbHttp } from '../helpers/chdb-http.js';
 import { startClickHouse, type TestClickHouse } from '../helpers/clickhouse.js';
 import { describeEngineConformance } from './conformance.js';
-import { at, collect, END, START } from './fixture.js';
+import { at, collect, DAY_NS, END, START } from './fixture.js';
 
 /**
  * The ClickHouse engine against Debian's clickhouse-server 18.16 (the oldest supported) and
@@ -153,6 +153,18 @@ for (const s of servers) {
       expect(features).toMatchObject(modernServer
         ? { queryParams: true, dedupToken: true, fsync: true, lowCardinality: true, skipIndexes: true, regexPrefilterIgnoresFlags: false }
         : { version: expect.stringMatching(/^18\.16\./), queryParams: false, dedupToken: false, fsync: false, lowCardinality: false, skipIndexes: false, regexPrefilterIgnoresFlags: true });
+    });
+
+    it('names very many streams by subquery (more than fit a statement as a list)', async () => {
+      const e = await s.open(undefined, 2000);
+      const rows = Array.from({ length: 5003 }, (_, i) => ({ tsNs: at(0, '07:00:00') + BigInt(i), labels: { app: `s${i}`, env: i % 2 ? 'odd' : 'even' }, line: `n${i}` }));
+      await e.append('t', rows);
+      const q = { tenant: 't', matchers: [{ name: 'app', op: '=~' as const, value: 's.*' }], startNs: START, endNs: END, lineFilters: [], direction: 'backward' as const };
+      const got = await collect(e.scan(q));
+      expect(got.map((r) => r.line)).toEqual(rows.map((r) => r.line).reverse());
+      expect(got[0]!.labels).toEqual({ app: 's5002', env: 'even' });
+      expect((await e.count({ ...q, stepNs: DAY_NS, by: ['env'] })).map((c) => [c.labels, c.points[0]![1]])).toEqual([[{ env: 'even' }, 2502], [{ env: 'odd' }, 2501]]);
+      expect(await e.labelValues('t', 'app', START, END, q.matchers)).toHaveLength(5003);
     });
 
     it('retention drops whole day partitions on the server', async () => {
