@@ -158,7 +158,9 @@ for (const s of servers) {
     it('names very many streams by subquery (more than fit a statement as a list)', async () => {
       const e = await s.open(undefined, 2000);
       const rows = Array.from({ length: 5003 }, (_, i) => ({ tsNs: at(0, '07:00:00') + BigInt(i), labels: { app: `s${i}`, env: i % 2 ? 'odd' : 'even' }, line: `n${i}` }));
-      await e.append('t', rows);
+      // With offsets: the replay check too must not list 5003 streams and 5003 row ids at once.
+      await e.append('t', rows, [{ source: 'many', offset: 1 }]);
+      await e.append('t', rows.slice(5000), [{ source: 'many', offset: 2 }]);
       const q = { tenant: 't', matchers: [{ name: 'app', op: '=~' as const, value: 's.*' }], startNs: START, endNs: END, lineFilters: [], direction: 'backward' as const };
       const got = await collect(e.scan(q));
       expect(got.map((r) => r.line)).toEqual(rows.map((r) => r.line).reverse());

@@ -3,7 +3,7 @@ import type { AppendResult } from '../engine.js';
 import type { NormalizedRow } from '../shared/validate.js';
 import { newSql, type Ctx } from './context.js';
 import { DAY_NS } from './schema.js';
-import { jsonInt } from './sql.js';
+import { jsonInt, type Sql } from './sql.js';
 
 /**
  * Appends. ClickHouse has no transaction across statements (nor, before 22.x, across the
@@ -79,6 +79,14 @@ function chunksByDay(tenant: string, rows: readonly NormalizedRow[], withIds: bo
 /** Row ids per query: keeps the statement far below max_query_size (256 KiB). */
 const IDS_PER_QUERY = 5000;
 
+/**
+ * The streams as a key condition, when they are few enough to list next to the row ids
+ * (the statement stays under max_query_size); the rid test alone is exact anyway.
+ */
+function streamsIn(sql: Sql, streams: readonly bigint[]): string {
+  return streams.length > 1000 ? '' : ` AND stream_id IN (${streams.map((id) => sql.u64(id)).join(', ')})`;
+}
+
 /** Row ids of `c` already stored: replayed rows. Reads only its streams' key range in its span. */
 async function storedRowIds(ctx: Ctx, tenant: string, c: DayChunk): Promise<Set<bigint>> {
   const streams = [...new Set(c.rows.map((r) => r.streamId))];
@@ -88,7 +96,7 @@ async function storedRowIds(ctx: Ctx, tenant: string, c: DayChunk): Promise<Set<
     const sql = newSql(ctx);
     const rows = await ctx.http.select(
       'look for replayed rows',
-      `SELECT DISTINCT rid FROM ${ctx.tables.logs} WHERE tenant = ${sql.str(tenant)} AND stream_id IN (${streams.map((id) => sql.u64(id)).join(', ')}) AND ts >= ${sql.i64(c.minTs)} AND ts <= ${sql.i64(c.maxTs)} AND rid IN (${ids.slice(i, i + IDS_PER_QUERY).map((id) => sql.u64(id)).join(', ')})`,
+      `SELECT DISTINCT rid FROM ${ctx.tables.logs} WHERE tenant = ${sql.str(tenant)}${streamsIn(sql, streams)} AND ts >= ${sql.i64(c.minTs)} AND ts <= ${sql.i64(c.maxTs)} AND rid IN (${ids.slice(i, i + IDS_PER_QUERY).map((id) => sql.u64(id)).join(', ')})`,
       sql.params,
     );
     for (const [rid] of rows as Array<[string]>) found.add(BigInt(rid));
