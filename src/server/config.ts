@@ -16,11 +16,28 @@ export const serverConfigSchema = z.strictObject({
   listen: z.string().regex(/^[^:]*:\d+$/, 'expected "host:port"').default('127.0.0.1:3100'),
   data_dir: z.string().default('/var/lib/loggy-server'),
   engine: z.strictObject({
-    type: z.enum(['duckdb', 'memory']).default('duckdb'),
+    /** duckdb: embedded, one process; clickhouse: stateless replicas over a ClickHouse server or cluster; memory: tests. */
+    type: z.enum(['duckdb', 'clickhouse', 'memory']).default('duckdb'),
     partition: z.enum(['day', 'hour']).default('day'),
     /** Memory for token blooms of recent partitions (DuckDB engine); 0 probes them in SQL. */
     bloom_cache: byteSize.default(256 * 1024 * 1024),
-  }).prefault({}),
+    /** The ClickHouse engine's server (with type: clickhouse). */
+    clickhouse: z.strictObject({
+      /** ClickHouse's HTTP interface: a Service in front of every replica, or chproxy. */
+      url: z.string().url(),
+      /** Created if missing, with the tables. */
+      database: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'a database name: letters, digits and _').default('loggy'),
+      user: z.string().min(1).default('default'),
+      /** Use ${ENV_VAR} rather than writing it in the file. */
+      password: z.string().default(''),
+      /** Prepended to every table name: several stores in one database. */
+      table_prefix: z.string().regex(/^[A-Za-z0-9_]*$/, 'letters, digits and _').default(''),
+      /** One statement's time limit. */
+      timeout: duration.default(30_000),
+    }).optional(),
+  }).prefault({}).refine((e) => e.type !== 'clickhouse' || e.clickhouse !== undefined, {
+    message: 'type: clickhouse needs clickhouse: { url: http://<clickhouse>:8123, ... }', path: ['clickhouse'],
+  }),
   auth: z.strictObject({
     enabled: z.boolean().default(false),
     tokens: z.array(token).default([]),

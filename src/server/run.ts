@@ -15,19 +15,25 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function openEngine(config: ServerConfig): Promise<StoreEngine> {
+export async function openEngine(config: ServerConfig, log?: Logger): Promise<StoreEngine> {
   if (config.engine.type === 'memory') return new MemoryEngine();
+  if (config.engine.type === 'clickhouse') {
+    const ch = config.engine.clickhouse;
+    if (!ch) throw new Error('engine.type: clickhouse needs engine.clickhouse.url');
+    const { openClickHouseEngine } = await import('../store/clickhouse/index.js');
+    return openClickHouseEngine({ url: ch.url, database: ch.database, user: ch.user, password: ch.password, tablePrefix: ch.table_prefix, timeoutMs: ch.timeout, log });
+  }
   return openDuckDbEngine({ dataDir: config.data_dir, partition: config.engine.partition, bloomCacheBytes: config.engine.bloom_cache });
 }
 
-/** Open the engine, listen, and run retention on a timer; stop() closes in reverse order. */
 /**
+ * Open the engine, listen, and run retention on a timer; stop() closes in reverse order.
  * `processMetrics`: add the process's own figures (memory, event loop) to /metrics; the CLI
  * does, in-process servers of tests and the demo do not (prom-client's are per process).
  */
 export async function startServer(config: ServerConfig, opts: { log?: Logger; engine?: StoreEngine; processMetrics?: boolean } = {}): Promise<RunningServer> {
   const log = opts.log ?? createLogger(config.log_level);
-  const engine = opts.engine ?? (await openEngine(config));
+  const engine = opts.engine ?? (await openEngine(config, log));
   const { app, ctx } = await buildServer(config, engine, log, { processMetrics: opts.processMetrics ?? false });
   const i = config.listen.lastIndexOf(':');
   const host = config.listen.slice(0, i) || '0.0.0.0';
