@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -44,12 +44,14 @@ async function validate(o: K8sObject): Promise<void> {
 }
 
 const all = [...manifestFiles(), ...manifestFiles('examples')].flatMap((f) => objects(f).map((o) => ({ file: f.slice(dir.length + 1), o })));
+/** The variant with the store on ClickHouse (its own kustomization; same object names as the base). */
+const onClickHouse = manifestFiles('clickhouse').flatMap((f) => objects(f).map((o) => ({ file: f.slice(dir.length + 1), o })));
 // Manifests are arbitrary nested YAML; the schema validation above is what types them.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const find = (kind: string, name: string) => all.find((x) => x.o.kind === kind && x.o.metadata.name === name)!.o as never as Record<string, any>;
 
 describe('deploy/kubernetes manifests', () => {
-  for (const { file, o } of all) {
+  for (const { file, o } of [...all, ...onClickHouse]) {
     it(`${file}: ${o.kind} ${o.metadata.name} is valid against the Kubernetes schema`, async () => {
       await validate(o);
     });
@@ -107,6 +109,24 @@ describe('deploy/kubernetes manifests', () => {
     expect(Object.values(agent.transforms).map((t) => t.type)).toEqual(['kube_metadata', 'rate_limit', 'parse']);
     expect(agent.sinks.store!.inputs).toEqual(['fields']);
     const server = parseConfig(find('ConfigMap', 'loggy-server').data['server.yaml'], 'server.yaml', serverConfigSchema, { env });
+    expect(server.auth.enabled).toBe(true);
+  });
+
+  it('runs the store on ClickHouse as stateless replicas: a Deployment of 2 or more, no volume claim, a disruption budget, the password from a Secret', () => {
+    const k = objects(join(dir, 'clickhouse/kustomization.yaml'))[0] as unknown as { resources: string[] };
+    for (const r of k.resources) expect(existsSync(join(dir, 'clickhouse', r)), r).toBe(true);
+    expect(k.resources).toEqual(expect.arrayContaining(['../agent-daemonset.yaml', 'server.yaml']));
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- as `find` above: the schema validation types the manifests
+    const get = (kind: string) => onClickHouse.find((x) => x.o.kind === kind)!.o as never as Record<string, any>;
+    const dep = get('Deployment');
+    expect(dep.spec.replicas).toBeGreaterThanOrEqual(2);
+    expect(dep.spec.template.spec.containers[0].securityContext).toMatchObject({ readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } });
+    expect(dep.spec.template.spec.containers[0].env.find((e: { name: string }) => e.name === 'CLICKHOUSE_PASSWORD').valueFrom.secretKeyRef).toBeDefined();
+    expect(get('PodDisruptionBudget').spec.minAvailable).toBe(1);
+    const env = { CLICKHOUSE_PASSWORD: 'pw', LOGGY_AGENT_TOKEN: 'agent-token-0123456789', LOGGY_READ_TOKEN: 'read-token-0123456789' };
+    const server = parseConfig(get('ConfigMap').data['server.yaml'], 'clickhouse/server.yaml', serverConfigSchema, { env });
+    expect(server.engine).toMatchObject({ type: 'clickhouse', clickhouse: { password: 'pw', database: 'loggy' } });
+    expect(server.tail.mode).toBe('poll');
     expect(server.auth.enabled).toBe(true);
   });
 
