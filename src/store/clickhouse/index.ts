@@ -62,7 +62,10 @@ export interface ClickHouseEngineOptions {
    * `*_local` tables, created ON CLUSTER (needs ZooKeeper/Keeper). Layout in schema.ts.
    */
   cluster?: string;
-  /** Replicated(Replacing)MergeTree for the local tables (needs the {shard} and {replica} macros). Default true with `cluster`. */
+  /**
+   * Replicated(Replacing)MergeTree for the local tables (needs the {shard} and {replica} macros).
+   * Default true; without `cluster` it means nothing (one server has no shards to replicate).
+   */
   replicated?: boolean;
   /**
    * Runs the DDL instead of sending it ON CLUSTER: for tests on servers without Keeper, which
@@ -80,7 +83,6 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
   if (!NAME_RE.test(database)) throw new Error(`clickhouse: database name ${JSON.stringify(database)} must match ${NAME_RE.source}`);
   if (prefix !== '' && !/^[A-Za-z0-9_]+$/.test(prefix)) throw new Error(`clickhouse: table prefix ${JSON.stringify(prefix)} may hold only letters, digits and _`);
   const http = new ClickHouseHttp({ url: opts.url, user: opts.user, password: opts.password, timeoutMs: opts.timeoutMs ?? 30_000 });
-  if (opts.cluster === undefined && opts.replicated !== undefined) throw new Error('clickhouse: replicated is an option of cluster mode: set cluster too');
   if (opts.cluster !== undefined && opts.cluster === '') throw new Error('clickhouse: cluster name is empty');
   const features = await detectFeatures(http);
   const cluster = opts.cluster === undefined ? null : { name: opts.cluster, replicated: opts.replicated ?? true };

@@ -176,8 +176,8 @@ export function serverDdl(http: ClickHouseHttp, t: Tables): DdlRunner {
       await http.exec(what, sql);
     } catch (err) {
       if (err instanceof ClickHouseError && err.code !== null && ALREADY_EXISTS.has(err.code)) return;
-      // 18.16 answers "DDL background thread is not initialized"; newer ones name the missing config.
-      if (t.cluster && err instanceof ClickHouseError && /DDL background thread|distributed_ddl|DistributedDDL|ZooKeeper|Keeper/i.test(err.message)) {
+      // The server's three answers when it has no DDL worker (18.16 gives the last one without ZooKeeper).
+      if (t.cluster && err instanceof ClickHouseError && /There is no (Zookeeper|DistributedDDL) configuration|DDL background thread is not initialized/i.test(err.message)) {
         throw new ClickHouseError(`clickhouse: ${what} ON CLUSTER ${t.cluster.name}: the server cannot run distributed DDL (it needs ZooKeeper/Keeper and <distributed_ddl> in its config): ${err.message}`, err.code);
       }
       throw err;
