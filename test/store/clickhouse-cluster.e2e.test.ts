@@ -127,6 +127,16 @@ describe('ClickHouse engine cluster mode (two 18.16 shards, not replicated)', ()
     expect(await e.labelValues('t', 'app', START, END, q.matchers)).toHaveLength(5003);
   });
 
+  it('refuses tables of the other mode under the same names', async () => {
+    const prefix = `mode${++n}_`;
+    await openClickHouseEngine({ url: a.url, user: 'loggy', password: 's3cret', tablePrefix: prefix });
+    await expect(open(prefix)).rejects.toThrow(`clickhouse: loggy.${prefix}logs is a MergeTree table, not Distributed: a one-server store's tables; cluster mode needs another table_prefix or database`);
+    const other = `mode${++n}_`;
+    await open(other);
+    await expect(openClickHouseEngine({ url: a.url, user: 'loggy', password: 's3cret', tablePrefix: other }))
+      .rejects.toThrow(`clickhouse: loggy.${other}logs is a Distributed table of a cluster store: set cluster, or use another table_prefix or database`);
+  });
+
   it('names the cluster the server does not know', async () => {
     await expect(openClickHouseEngine({ url: a.url, user: 'loggy', password: 's3cret', tablePrefix: 'z_', cluster: 'nope' }))
       .rejects.toThrow("clickhouse: cluster 'nope' is not in the server's remote_servers (system.clusters has 'two')");

@@ -31,15 +31,16 @@ import { RegexChecker, regexesOf } from './predicates.js';
 import { applyRetention } from './retention.js';
 import { countRows, scanRows } from './scan.js';
 import { quoteString } from '../../protocols/clickhouse/sql.js';
-import { ensureSchema, serverDdl, tablesOf, type DdlRunner } from './schema.js';
+import { ensureSchema, serverDdl, tablesOf, type DdlRunner, type Tables } from './schema.js';
 import { collectStats } from './stats.js';
 import { streamsWithLines } from './streams.js';
 import { detectFeatures, MIN_VERSION } from './version.js';
 
 /**
- * The ClickHouse store: every replica of the server talks to one ClickHouse over its HTTP
- * interface and keeps no state of its own beyond caches, so replicas see the same rows and the
- * same watermarks. Oldest supported server: ClickHouse 18.16 (see version.ts for what newer
+ * The ClickHouse store: every replica of the server talks to one ClickHouse (or, with `cluster`,
+ * any node of a ClickHouse cluster through Distributed tables) over its HTTP interface and
+ * keeps no state of its own beyond caches, so replicas see the same rows and the same
+ * watermarks. Oldest supported server: ClickHouse 18.16 (see version.ts for what newer
  * servers add). Layout in schema.ts, append and replay guarantees in append.ts.
  */
 
@@ -96,8 +97,25 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
   const tables = tablesOf(database, prefix, cluster);
   const ddl = opts.ddl ?? serverDdl(http, tables);
   await ensureSchema(ddl, tables, features);
+  await checkLayout(http, tables);
   opts.log?.info({ url: opts.url, database, prefix, cluster, minVersion: MIN_VERSION, features }, 'clickhouse store: ready');
   return new ClickHouseEngine({ http, tables, features, ddl, insertSettings }, opts.scanBatchRows ?? 5000);
+}
+
+/**
+ * CREATE ... IF NOT EXISTS keeps a table of the other mode: one-server tables under a cluster
+ * store would be written unsharded and never reached by retention (which drops *_local), and
+ * a cluster's Distributed tables under a one-server store cannot drop partitions.
+ */
+async function checkLayout(http: ClickHouseHttp, t: Tables): Promise<void> {
+  const names = Object.values(t.names);
+  const rows = await http.select('read system.tables', `SELECT name, engine FROM system.tables WHERE database = ${quoteString(t.database)} AND name IN (${names.map(quoteString).join(', ')}) ORDER BY name`);
+  for (const [name, engine] of rows as Array<[string, string]>) {
+    if ((engine === 'Distributed') === (t.cluster !== null)) continue;
+    throw new Error(t.cluster
+      ? `clickhouse: ${t.database}.${name} is a ${engine} table, not Distributed: a one-server store's tables; cluster mode needs another table_prefix or database`
+      : `clickhouse: ${t.database}.${name} is a Distributed table of a cluster store: set cluster, or use another table_prefix or database`);
+  }
 }
 
 /** A cluster the server does not know would fail later, at the first Distributed read, less clearly. */
