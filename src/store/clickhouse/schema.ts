@@ -45,14 +45,16 @@ import type { Features } from './version.js';
  *   Sharding: logs and streams by cityHash64(tenant, stream_id), so a stream's lines and its
  *     streams rows are on one shard (the ORDER BY locality holds per shard); offsets by
  *     cityHash64(tenant, source). Reads go through Distributed: max(), any() and GROUP BY
- *     merge across shards (a stream's rows all sit on one), and a logs query naming streams by subquery uses GLOBAL IN
- *     (a plain IN of two Distributed tables is denied by distributed_product_mode).
+ *     merge across shards (a stream's rows all sit on one), and a logs query naming streams
+ *     by subquery uses GLOBAL IN (a plain IN of two Distributed tables is denied by
+ *     distributed_product_mode).
  *   Inserts are synchronous (insert_distributed_sync / distributed_foreground_insert): an
  *     acknowledged append is on its shards, not in a node's send queue.
  *   Replicated (default): Replicated(Replacing)MergeTree at
  *     '/clickhouse/tables/{shard}/<database>/<local table>' with replica '{replica}': the nodes
  *     need the {shard} and {replica} macros. Identical blocks are deduplicated by the
- *     replication log (replicated_deduplication_window), so a retried insert lands once.
+ *     replication log (replicated_deduplication_window), so a retry cut into the same blocks
+ *     lands once. Untested against a real Keeper (none in CI): its DDL is tested as text.
  *     `replicated: false`: plain MergeTree per shard (no Keeper for the data, no copies).
  *   system.parts (retention, sizes) is read with cluster('<cluster>', system.parts): one replica
  *     of each shard, which is what there is to drop; DROP PARTITION runs ON CLUSTER on the local
