@@ -11,6 +11,8 @@ export const CLICKHOUSE_BIN = '/usr/sbin/clickhouse-server';
 export interface TestClickHouse {
   /** The HTTP interface, http://127.0.0.1:<port> */
   url: string;
+  /** The native TCP port (what Distributed tables and cluster() connect to), when enabled. */
+  tcpPort: number | null;
   user: string;
   password: string;
   /** Runs one statement as the test user; returns the answer's text (throws with ClickHouse's message). */
@@ -22,7 +24,26 @@ export interface TestClickHouse {
   start(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+/** One replica of a shard in `remote_servers`: a server's native TCP port and the login to use. */
+export interface ClusterReplica {
+  host: string;
+  port: number;
+  user?: string;
+  password?: string;
+  /** The database a table named without one means on this replica. */
+  defaultDatabase?: string;
+}
+
+export interface ClickHouseOptions {
+  /** Listen on the native TCP port too: true for any free port, or this port. Default off. */
+  tcpPort?: boolean | number;
+  /** `remote_servers`: cluster name → shards → replicas. */
+  remoteServers?: Record<string, ClusterReplica[][]>;
+  /** `macros`, e.g. { shard: '01', replica: 'a' } for ReplicatedMergeTree paths. */
+  macros?: Record<string, string>;
+}
+
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.once('error', reject);
@@ -37,10 +58,19 @@ async function freePort(): Promise<number> {
  * A real ClickHouse server of its own for a test or a benchmark: own config, data directory and
  * port, a user with a password, UTC. Fails (never skips) without the package: CI installs it.
  */
-export async function startClickHouse(dir: string): Promise<TestClickHouse> {
+export async function startClickHouse(dir: string, opts: ClickHouseOptions = {}): Promise<TestClickHouse> {
   if (!existsSync(CLICKHOUSE_BIN)) throw new Error(`${CLICKHOUSE_BIN} not found: apt-get install clickhouse-server (as .ci/run does)`);
   for (const d of ['data', 'tmp', 'user_files', 'log']) mkdirSync(join(dir, d), { recursive: true });
   const port = await freePort();
+  const tcpPort = opts.tcpPort === true ? await freePort() : typeof opts.tcpPort === 'number' ? opts.tcpPort : null;
+  const x = (v: string): string => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const replica = (r: ClusterReplica): string => `<replica><host>${x(r.host)}</host><port>${r.port}</port>${r.user === undefined ? '' : `<user>${x(r.user)}</user>`}${r.password === undefined ? '' : `<password>${x(r.password)}</password>`}${r.defaultDatabase === undefined ? '' : `<default_database>${x(r.defaultDatabase)}</default_database>`}</replica>`;
+  const clusters = Object.entries(opts.remoteServers ?? {}).map(([name, shards]) => `<${name}>${shards.map((rs) => `<shard>${rs.map(replica).join('')}</shard>`).join('')}</${name}>`).join('');
+  const extra = [
+    tcpPort === null ? '' : `  <tcp_port>${tcpPort}</tcp_port>\n`,
+    clusters === '' ? '' : `  <remote_servers>${clusters}</remote_servers>\n`,
+    opts.macros ? `  <macros>${Object.entries(opts.macros).map(([k, v]) => `<${k}>${x(v)}</${k}>`).join('')}</macros>\n` : '',
+  ].join('');
   const config = join(dir, 'config.xml');
   writeFileSync(config, `<?xml version="1.0"?>
 <yandex>
@@ -56,7 +86,7 @@ export async function startClickHouse(dir: string): Promise<TestClickHouse> {
   <timezone>UTC</timezone>
   <mark_cache_size>67108864</mark_cache_size>
   <uncompressed_cache_size>67108864</uncompressed_cache_size>
-</yandex>
+${extra}</yandex>
 `);
   writeFileSync(join(dir, 'users.xml'), `<?xml version="1.0"?>
 <yandex>
@@ -108,7 +138,7 @@ export async function startClickHouse(dir: string): Promise<TestClickHouse> {
 
   await start();
   return {
-    url, user: 'loggy', password: 's3cret', sql, start, stop,
+    url, tcpPort, user: 'loggy', password: 's3cret', sql, start, stop,
     async rows<T>(select: string): Promise<T[]> {
       const text = await sql(`${select} FORMAT JSONEachRow`);
       return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);

@@ -151,8 +151,8 @@ for (const s of servers) {
       await openClickHouseEngine({ ...(modernServer ? { url: modern.url } : { url: old.url, user: old.user, password: old.password }), tablePrefix: `feat${++n}_`, log });
       const { features } = logged[0] as { features: Record<string, unknown> };
       expect(features).toMatchObject(modernServer
-        ? { queryParams: true, dedupToken: true, fsync: true, lowCardinality: true, skipIndexes: true, regexPrefilterIgnoresFlags: false }
-        : { version: expect.stringMatching(/^18\.16\./), queryParams: false, dedupToken: false, fsync: false, lowCardinality: false, skipIndexes: false, regexPrefilterIgnoresFlags: true });
+        ? { queryParams: true, dedupToken: true, fsync: true, lowCardinality: true, skipIndexes: true, regexPrefilterIgnoresFlags: false, distributedSyncInsert: 'distributed_foreground_insert' }
+        : { version: expect.stringMatching(/^18\.16\./), queryParams: false, dedupToken: false, fsync: false, lowCardinality: false, skipIndexes: false, regexPrefilterIgnoresFlags: true, distributedSyncInsert: 'insert_distributed_sync' });
     });
 
     it('names very many streams by subquery (more than fit a statement as a list)', async () => {

@@ -135,14 +135,14 @@ export async function appendRows(ctx: Ctx, seq: SeqClock, tenant: string, rows: 
           streamLines.push(`{"tenant":${t},"day":${jsonInt(c.day)},"stream_id":${jsonInt(r.streamId)},"label_names":${JSON.stringify(r.entries.map((e) => e[0]))},"label_values":${JSON.stringify(r.entries.map((e) => e[1]))}}`);
         }
       }
-      await ctx.http.insert('insert streams', `INSERT INTO ${ctx.tables.streams} (tenant, day, stream_id, label_names, label_values)`, streamLines);
+      await ctx.http.insert('insert streams', `INSERT INTO ${ctx.tables.streams} (tenant, day, stream_id, label_names, label_values)`, streamLines, ctx.insertSettings);
       const s = seq.next();
       for (const c of chunks) {
         const lines = c.rows.map((r, j) => {
           const md = r.metadata ?? [];
           return `{"tenant":${t},"stream_id":${jsonInt(r.streamId)},"ts":${jsonInt(r.tsNs)},"seq":${jsonInt(s)},"idx":${c.idx[j]},"line":${JSON.stringify(r.line)},"md_keys":${JSON.stringify(md.map((e) => e[0]))},"md_values":${JSON.stringify(md.map((e) => e[1]))},"rid":${jsonInt(c.rids[j]!)}}`;
         });
-        const settings: Record<string, string> = {};
+        const settings: Record<string, string> = { ...ctx.insertSettings };
         if (withIds && ctx.features.dedupToken) {
           // Content, not seq: two replicas inserting the same rows compute the same token.
           const h = createHash('sha256').update(`${tenant}\u0000${c.day}`);
@@ -157,7 +157,7 @@ export async function appendRows(ctx: Ctx, seq: SeqClock, tenant: string, rows: 
   }
   if (offsets.size > 0) {
     const lines = [...offsets].map(([source, offset]) => `{"tenant":${t},"source":${JSON.stringify(source)},"watermark":${offset}}`);
-    await ctx.http.insert('raise offsets', `INSERT INTO ${ctx.tables.offsets} (tenant, source, watermark)`, lines);
+    await ctx.http.insert('raise offsets', `INSERT INTO ${ctx.tables.offsets} (tenant, source, watermark)`, lines, ctx.insertSettings);
   }
   return { rows: stored, bytes };
 }

@@ -1,5 +1,5 @@
-import type { ClickHouseHttp } from './http.js';
-import type { Tables } from './schema.js';
+import type { ClickHouseHttp, Params } from './http.js';
+import type { DdlRunner, Tables } from './schema.js';
 import { Sql } from './sql.js';
 import type { Features } from './version.js';
 
@@ -8,6 +8,10 @@ export interface Ctx {
   http: ClickHouseHttp;
   tables: Tables;
   features: Features;
+  /** DDL and ALTERs: ON CLUSTER on a cluster. */
+  ddl: DdlRunner;
+  /** Settings of every INSERT (on a cluster: synchronous Distributed inserts). */
+  insertSettings: Params;
 }
 
 /** A fresh value binder for one statement. */

@@ -30,15 +30,17 @@ import { ClickHouseHttp } from './http.js';
 import { RegexChecker, regexesOf } from './predicates.js';
 import { applyRetention } from './retention.js';
 import { countRows, scanRows } from './scan.js';
-import { ensureSchema, tablesOf } from './schema.js';
+import { quoteString } from '../../protocols/clickhouse/sql.js';
+import { ensureSchema, serverDdl, tablesOf, type DdlRunner, type Tables } from './schema.js';
 import { collectStats } from './stats.js';
 import { streamsWithLines } from './streams.js';
 import { detectFeatures, MIN_VERSION } from './version.js';
 
 /**
- * The ClickHouse store: every replica of the server talks to one ClickHouse over its HTTP
- * interface and keeps no state of its own beyond caches, so replicas see the same rows and the
- * same watermarks. Oldest supported server: ClickHouse 18.16 (see version.ts for what newer
+ * The ClickHouse store: every replica of the server talks to one ClickHouse (or, with `cluster`,
+ * any node of a ClickHouse cluster through Distributed tables) over its HTTP interface and
+ * keeps no state of its own beyond caches, so replicas see the same rows and the same
+ * watermarks. Oldest supported server: ClickHouse 18.16 (see version.ts for what newer
  * servers add). Layout in schema.ts, append and replay guarantees in append.ts.
  */
 
@@ -56,6 +58,21 @@ export interface ClickHouseEngineOptions {
   log?: Logger;
   /** Rows per batch yielded by `scan` (one query each). Default 5000. */
   scanBatchRows?: number;
+  /**
+   * A cluster of the servers' remote_servers: the tables become Distributed tables over per-node
+   * `*_local` tables, created ON CLUSTER (needs ZooKeeper/Keeper). Layout in schema.ts.
+   */
+  cluster?: string;
+  /**
+   * Replicated(Replacing)MergeTree for the local tables (needs the {shard} and {replica} macros).
+   * Default true; without `cluster` it means nothing (one server has no shards to replicate).
+   */
+  replicated?: boolean;
+  /**
+   * Runs the DDL instead of sending it ON CLUSTER: for tests on servers without Keeper, which
+   * run each statement's per-node form on every node as the server's DDL worker would.
+   */
+  ddl?: DdlRunner;
 }
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -67,11 +84,47 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
   if (!NAME_RE.test(database)) throw new Error(`clickhouse: database name ${JSON.stringify(database)} must match ${NAME_RE.source}`);
   if (prefix !== '' && !/^[A-Za-z0-9_]+$/.test(prefix)) throw new Error(`clickhouse: table prefix ${JSON.stringify(prefix)} may hold only letters, digits and _`);
   const http = new ClickHouseHttp({ url: opts.url, user: opts.user, password: opts.password, timeoutMs: opts.timeoutMs ?? 30_000 });
+  if (opts.cluster !== undefined && opts.cluster === '') throw new Error('clickhouse: cluster name is empty');
   const features = await detectFeatures(http);
-  const tables = tablesOf(database, prefix);
-  await ensureSchema(http, tables, features);
-  opts.log?.info({ url: opts.url, database, prefix, minVersion: MIN_VERSION, features }, 'clickhouse store: ready');
-  return new ClickHouseEngine({ http, tables, features }, opts.scanBatchRows ?? 5000);
+  const cluster = opts.cluster === undefined ? null : { name: opts.cluster, replicated: opts.replicated ?? true };
+  let insertSettings = {};
+  if (cluster) {
+    await checkCluster(http, cluster.name);
+    // Without it an acknowledged append could sit in a node's queue for the shards, and be lost with the node.
+    if (features.distributedSyncInsert === null) throw new Error(`clickhouse: cluster ${cluster.name}: server ${features.version} has neither insert_distributed_sync nor distributed_foreground_insert`);
+    insertSettings = { [features.distributedSyncInsert]: '1' };
+  }
+  const tables = tablesOf(database, prefix, cluster);
+  const ddl = opts.ddl ?? serverDdl(http, tables);
+  await ensureSchema(ddl, tables, features);
+  await checkLayout(http, tables);
+  opts.log?.info({ url: opts.url, database, prefix, cluster, minVersion: MIN_VERSION, features }, 'clickhouse store: ready');
+  return new ClickHouseEngine({ http, tables, features, ddl, insertSettings }, opts.scanBatchRows ?? 5000);
+}
+
+/**
+ * CREATE ... IF NOT EXISTS keeps a table of the other mode: one-server tables under a cluster
+ * store would be written unsharded and never reached by retention (which drops *_local), and
+ * a cluster's Distributed tables under a one-server store cannot drop partitions.
+ */
+async function checkLayout(http: ClickHouseHttp, t: Tables): Promise<void> {
+  const names = Object.values(t.names);
+  const rows = await http.select('read system.tables', `SELECT name, engine FROM system.tables WHERE database = ${quoteString(t.database)} AND name IN (${names.map(quoteString).join(', ')}) ORDER BY name`);
+  for (const [name, engine] of rows as Array<[string, string]>) {
+    if ((engine === 'Distributed') === (t.cluster !== null)) continue;
+    throw new Error(t.cluster
+      ? `clickhouse: ${t.database}.${name} is a ${engine} table, not Distributed: a one-server store's tables; cluster mode needs another table_prefix or database`
+      : `clickhouse: ${t.database}.${name} is a Distributed table of a cluster store: set cluster, or use another table_prefix or database`);
+  }
+}
+
+/** A cluster the server does not know would fail later, at the first Distributed read, less clearly. */
+async function checkCluster(http: ClickHouseHttp, name: string): Promise<void> {
+  const rows = await http.select('read system.clusters', 'SELECT DISTINCT cluster FROM system.clusters ORDER BY cluster');
+  const known = rows.map((r) => String(r[0]));
+  if (!known.includes(name)) {
+    throw new Error(`clickhouse: cluster ${quoteString(name)} is not in the server's remote_servers (system.clusters has ${known.length === 0 ? 'none' : known.map(quoteString).join(', ')})`);
+  }
 }
 
 export class ClickHouseEngine implements StoreEngine {

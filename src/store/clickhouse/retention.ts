@@ -1,12 +1,19 @@
 import type { RetentionPolicy } from '../engine.js';
 import { newSql, type Ctx } from './context.js';
-import { DAY_NS } from './schema.js';
+import { quoteString } from '../../protocols/clickhouse/sql.js';
+import { DAY_NS, onCluster } from './schema.js';
 
 /**
  * Retention by whole days: ALTER TABLE ... DROP PARTITION on logs and streams together. Sizes
  * are the active parts' bytes_on_disk of both tables (what the server would free). Another
  * replica may drop the same day at the same time: dropping a missing partition is a no-op.
+ * On a cluster both read every shard's local tables (one replica each) and drop ON CLUSTER.
  */
+
+/** Where the parts are listed: this server's system.parts, or one replica of every shard's. */
+function partsOf(ctx: Ctx): string {
+  return ctx.tables.cluster ? `cluster(${quoteString(ctx.tables.cluster.name)}, system.parts)` : 'system.parts';
+}
 
 interface Partition {
   day: bigint;
@@ -18,7 +25,7 @@ export async function diskPartitions(ctx: Ctx): Promise<Partition[]> {
   const sql = newSql(ctx);
   const rows = await ctx.http.select(
     'read partitions',
-    `SELECT partition, sum(bytes_on_disk) FROM system.parts WHERE active AND database = ${sql.str(ctx.tables.database)} AND table IN (${sql.str(ctx.tables.names.logs)}, ${sql.str(ctx.tables.names.streams)}) GROUP BY partition`,
+    `SELECT partition, sum(bytes_on_disk) FROM ${partsOf(ctx)} WHERE active AND database = ${sql.str(ctx.tables.database)} AND table IN (${sql.str(ctx.tables.local.names.logs)}, ${sql.str(ctx.tables.local.names.streams)}) GROUP BY partition`,
     sql.params,
   );
   const out: Partition[] = [];
@@ -35,7 +42,7 @@ async function daysWithLines(ctx: Ctx): Promise<Set<bigint>> {
   const sql = newSql(ctx);
   const rows = await ctx.http.select(
     'read partitions',
-    `SELECT DISTINCT partition FROM system.parts WHERE active AND rows > 0 AND database = ${sql.str(ctx.tables.database)} AND table = ${sql.str(ctx.tables.names.logs)}`,
+    `SELECT DISTINCT partition FROM ${partsOf(ctx)} WHERE active AND rows > 0 AND database = ${sql.str(ctx.tables.database)} AND table = ${sql.str(ctx.tables.local.names.logs)}`,
     sql.params,
   );
   return new Set(rows.map((r) => BigInt(String(r[0]))));
@@ -49,7 +56,10 @@ async function newestLine(ctx: Ctx, day: bigint): Promise<bigint | null> {
 }
 
 async function dropDay(ctx: Ctx, day: bigint): Promise<void> {
-  for (const table of [ctx.tables.logs, ctx.tables.streams]) await ctx.http.exec(`drop partition ${day} of ${table}`, `ALTER TABLE ${table} DROP PARTITION ${day.toString()}`);
+  const on = onCluster(ctx.tables);
+  for (const table of [ctx.tables.local.logs, ctx.tables.local.streams]) {
+    await ctx.ddl(`drop partition ${day} of ${table}`, `ALTER TABLE ${table}${on} DROP PARTITION ${day.toString()}`, `ALTER TABLE ${table} DROP PARTITION ${day.toString()}`);
+  }
 }
 
 export async function applyRetention(ctx: Ctx, policy: RetentionPolicy, nowNs: bigint): Promise<{ droppedPartitions: number }> {

@@ -59,7 +59,8 @@ const MAX_LISTED_STREAMS = 5000;
 export function streamIdsIn(sql: Sql, streams: ReadonlyMap<bigint, Stream>, ctx: Ctx, tenant: string, matcherSets: readonly LabelMatcher[][], startNs: bigint, endNs: bigint): string {
   if (streams.size <= MAX_LISTED_STREAMS) return `stream_id IN (${[...streams.keys()].map((id) => sql.u64(id)).join(', ')})`;
   const days = dayRange(startNs, endNs)!;
-  return `stream_id IN (SELECT stream_id FROM ${ctx.tables.streams} WHERE ${streamsWhere(sql, tenant, matcherSets, days)})`;
+  // GLOBAL on a cluster: the subquery runs once, here, and its ids go to every shard.
+  return `stream_id ${ctx.tables.cluster ? 'GLOBAL IN' : 'IN'} (SELECT stream_id FROM ${ctx.tables.streams} WHERE ${streamsWhere(sql, tenant, matcherSets, days)})`;
 }
 
 /** The streams of `candidates` with at least one line in [startNs, endNs). */

@@ -27,6 +27,11 @@ export interface Features {
    * Assumed for everything before 21.1 (the workaround is harmless where it is not needed).
    */
   regexPrefilterIgnoresFlags: boolean;
+  /**
+   * The setting that makes an INSERT into a Distributed table return only once the shards have
+   * the rows: insert_distributed_sync (18.16+), renamed distributed_foreground_insert (23.x).
+   */
+  distributedSyncInsert: string | null;
 }
 
 export const MIN_VERSION = '18.16';
@@ -44,7 +49,7 @@ export async function detectFeatures(http: ClickHouseHttp): Promise<Features> {
     const rows = await http.select(`read ${table}`, `SELECT name FROM system.${table} WHERE name IN (${wanted.map(quoteString).join(', ')})`);
     return new Set(rows.map((r) => String(r[0])));
   };
-  const settings = await names('settings', ['insert_deduplication_token']);
+  const settings = await names('settings', ['insert_deduplication_token', 'insert_distributed_sync', 'distributed_foreground_insert']);
   const mergeTree = await names('merge_tree_settings', ['non_replicated_deduplication_window', 'fsync_after_insert', 'fsync_part_directory']);
   let queryParams = true;
   try {
@@ -63,5 +68,6 @@ export async function detectFeatures(http: ClickHouseHttp): Promise<Features> {
     fsync: mergeTree.has('fsync_after_insert') && mergeTree.has('fsync_part_directory'),
     skipIndexes: atLeast(21, 1),
     regexPrefilterIgnoresFlags: !atLeast(21, 1),
+    distributedSyncInsert: ['distributed_foreground_insert', 'insert_distributed_sync'].find((n) => settings.has(n)) ?? null,
   };
 }
