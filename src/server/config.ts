@@ -34,6 +34,13 @@ export const serverConfigSchema = z.strictObject({
       table_prefix: z.string().regex(/^[A-Za-z0-9_]*$/, 'letters, digits and _').default(''),
       /** One statement's time limit. */
       timeout: duration.default(30_000),
+      /**
+       * A cluster of the servers' remote_servers: tables are created ON CLUSTER (needs Keeper),
+       * sharded behind Distributed tables. Without it, one server's tables.
+       */
+      cluster: z.string().min(1).optional(),
+      /** With cluster: Replicated* tables (default; needs the {shard} and {replica} macros), or plain ones per shard. */
+      replicated: z.boolean().default(true),
     }).optional(),
   }).prefault({}).refine((e) => e.type !== 'clickhouse' || e.clickhouse !== undefined, {
     message: 'type: clickhouse needs clickhouse: { url: http://<clickhouse>:8123, ... }', path: ['clickhouse'],
