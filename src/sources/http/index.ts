@@ -2,9 +2,9 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { byteSize, duration } from '../../config/schema-helpers.js';
 import type { Source, SourceContext } from '../../core/component.js';
-import { EventFlags, type Labels, type LogEvent, type Stream } from '../../core/event.js';
+import { type Labels, type LogEvent, type Stream } from '../../core/event.js';
 import { formatRfc3339Nano, nowNs, parseRfc3339Nano } from '../../core/time.js';
-import { truncateString } from '../../formats/bytes.js';
+import { capLine } from '../shared/line-cap.js';
 import { AckWaiters } from '../shared/acks.js';
 import { readBody } from '../shared/body.js';
 import { PushEmitter } from '../shared/push-emitter.js';
@@ -219,14 +219,8 @@ export class HttpSource implements Source {
     return { ev: this.event(line, ts, stream, fields), labels };
   }
 
-  private event(line: string, ts: string, stream: Stream, fields: Record<string, string> | undefined): LogEvent {
-    let flags = 0;
-    const cut = truncateString(line, this.cfg.max_line_bytes);
-    if (cut !== null) {
-      line = cut;
-      flags |= EventFlags.Truncated;
-      this.ctx.metrics.truncated.inc({ component: this.ctx.name });
-    }
+  private event(text: string, ts: string, stream: Stream, fields: Record<string, string> | undefined): LogEvent {
+    const { line, flags } = capLine(text, this.cfg.max_line_bytes, this.ctx);
     const ev: LogEvent = { ts, stream, line, flags, offset: 0 };
     if (fields) ev.fields = fields;
     return ev;

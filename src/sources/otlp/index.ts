@@ -4,12 +4,12 @@ import { byteSize, duration } from '../../config/schema-helpers.js';
 import type { Source, SourceContext } from '../../core/component.js';
 import { EventFlags, type LogEvent } from '../../core/event.js';
 import { formatRfc3339Nano, nowNs } from '../../core/time.js';
-import { truncateString } from '../../formats/bytes.js';
 import {
   decodeLogsRequest, encodeLogsResponse, encodeStatus, mapLogsRequest, OTLP_CONTENT_TYPE, OtlpDecodeError, otlpEncodingOf, type OtlpEncoding, type OtlpLogLine, type OtlpMapped,
 } from '../../protocols/otlp/index.js';
 import { AckWaiters } from '../shared/acks.js';
 import { readBody } from '../shared/body.js';
+import { capLine } from '../shared/line-cap.js';
 import { PushEmitter, type PushGroup } from '../shared/push-emitter.js';
 import { closePush, listenPush } from '../shared/push-server.js';
 import { closesConnection, Refusal, shuttingDown } from '../shared/refusal.js';
@@ -143,14 +143,8 @@ export class OtlpSource implements Source {
   }
 
   private event(l: OtlpLogLine): LogEvent {
-    let line = l.line;
-    let flags = flagBits(l.flags);
-    const cut = truncateString(line, this.cfg.max_line_bytes);
-    if (cut !== null) {
-      line = cut;
-      flags |= EventFlags.Truncated;
-      this.ctx.metrics.truncated.inc({ component: this.ctx.name });
-    }
+    const { line, flags: cut } = capLine(l.line, this.cfg.max_line_bytes, this.ctx);
+    const flags = flagBits(l.flags) | cut;
     const ev: LogEvent = { ts: formatRfc3339Nano(l.tsNs), stream: l.stream ?? 'stdout', line, flags, offset: 0 };
     // A plain object: fields travel through sinks that spread and serialize them.
     if (Object.keys(l.fields).length > 0) ev.fields = { ...l.fields };
