@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { agentConfigSchema } from '../../src/agent/config.js';
@@ -136,6 +136,22 @@ describe.skipIf(noJournalTools)('journald source (real journal files)', () => {
     await waitFor(() => readOut(s.out).length >= 1, 10_000, 'new entry');
     await sleep(300);
     expect(readOut(s.out).map((e) => e.line)).toEqual(['kubelet line 2']);
+  });
+
+  it('journalctl exiting is started again after the last entry read: nothing lost, nothing twice', async () => {
+    const s = setup();
+    // A journalctl that lives 700 ms at a time.
+    const wrapper = join(s.dir, 'journalctl-brief');
+    writeFileSync(wrapper, '#!/bin/sh\nexec timeout 0.7 journalctl "$@"\n', { mode: 0o755 });
+    writeJournal(join(s.journal, 'system.journal'), [kubelet(0), kubelet(1)]);
+    const a = await run(s, { journalctl_path: wrapper });
+    for (let i = 2; i < 8; i++) {
+      await sleep(300);
+      writeJournal(join(s.journal, 'system.journal'), [kubelet(i)]);
+    }
+    await waitFor(() => readOut(s.out).length >= 8, 10_000, 'every entry');
+    await waitFor(async () => (await a.metrics.total('loggy_journald_errors_total')) >= 2, 10_000, 'restarts');
+    expect(readOut(s.out).map((e) => e.line)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => `kubelet line ${i}`));
   });
 
   it('journalctl missing: an error logged and counted, retried, no crash', async () => {
