@@ -1,4 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import type { EventBatch } from '../../src/core/batch.js';
+import type { SourceContext } from '../../src/core/component.js';
+import { AgentMetrics } from '../../src/core/metrics.js';
+import { JournaldSource, journaldSourceSchema } from '../../src/sources/journald/index.js';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { agentConfigSchema } from '../../src/agent/config.js';
@@ -152,6 +156,46 @@ describe.skipIf(noJournalTools)('journald source (real journal files)', () => {
     await waitFor(() => readOut(s.out).length >= 8, 10_000, 'every entry');
     await waitFor(async () => (await a.metrics.total('loggy_journald_errors_total')) >= 2, 10_000, 'restarts');
     expect(readOut(s.out).map((e) => e.line)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => `kubelet line ${i}`));
+  });
+
+  it('stops reading journalctl while the pipeline has no room, and saves the cursor only over acknowledged batches', async () => {
+    const s = setup();
+    const total = 3000;
+    writeJournal(join(s.journal, 'system.journal'), Array.from({ length: total }, (_, i) => kubelet(i, { message: `${'x'.repeat(200)} ${i}` })));
+    const batches: EventBatch[] = [];
+    let full = true;
+    let release: (() => void) | null = null;
+    const ctx: SourceContext = {
+      name: 'sys', dataDir: s.data, log: silentLogger, metrics: new AgentMetrics(), shared: new Map(), exitWhenDrained: false,
+      emit: (b) => void batches.push(b),
+      // Room for one chunk, then none until released.
+      waitForRoom: () => (batches.length === 0 || !full ? Promise.resolve() : new Promise<void>((r) => { release = r; })),
+    };
+    const src = new JournaldSource(journaldSourceSchema.parse({ type: 'journald', directory: s.journal, checkpoint_interval: 100 }), ctx);
+    await src.start();
+    try {
+      await waitFor(() => batches.length > 0 && release, 10_000, 'a first batch, then a wait for room');
+      await sleep(500);
+      const held = batches.reduce((n, b) => n + b.events.length, 0);
+      expect(held).toBeLessThan(total / 2); // journalctl's output waits in the pipe
+      const cursorFile = join(s.data, 'checkpoints', 'sys.json');
+      const savedCursor = () => existsSync(cursorFile) ? (JSON.parse(readFileSync(cursorFile, 'utf8')) as { files: Record<string, { cursor: string; offset: number }> }).files.journal : undefined;
+      expect(savedCursor()).toBeUndefined(); // nothing acknowledged yet
+      full = false;
+      release!();
+      await waitFor(() => batches.reduce((n, b) => n + b.events.length, 0) >= total, 10_000, 'every entry once there is room');
+      // Acknowledging all but the first batch moves nothing; then the first moves everything.
+      for (const b of batches.slice(1)) b.expect(0);
+      await src.stop();
+      await src.close();
+      expect(savedCursor()).toBeUndefined();
+      batches[0]!.expect(0);
+      await src.close();
+      expect(savedCursor()!.offset).toBe(total);
+      expect(savedCursor()!.cursor).toMatch(/;i=bb8;/);
+    } finally {
+      await src.stop();
+    }
   });
 
   it('journalctl missing: an error logged and counted, retried, no crash', async () => {

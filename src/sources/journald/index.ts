@@ -84,6 +84,10 @@ export class JournaldSource implements Source {
   private loop: Promise<void> | null = null;
   private wakeSleep: (() => void) | null = null;
   private lastOutput = 0;
+  private failures = 0;
+  private signalStop!: () => void;
+  /** A stop must not wait for room that may never come. */
+  private readonly stopSignal = new Promise<void>((r) => { this.signalStop = r; });
   private startedAt = 0;
 
   constructor(private readonly cfg: JournaldSourceConfig, private readonly ctx: SourceContext) {
@@ -140,6 +144,7 @@ export class JournaldSource implements Source {
   }
 
   private fail(reason: string, detail: Record<string, unknown>, retryMs: number): void {
+    this.failures++;
     this.ctx.metrics.journaldErrors.inc({ component: this.ctx.name, reason });
     this.ctx.log.error({ ...detail, reason, journalctl: this.cfg.journalctl_path, retry_ms: retryMs }, reason === 'not_found'
       ? 'journalctl not found; install systemd (journalctl) in the image or set journalctl_path'
@@ -226,9 +231,10 @@ export class JournaldSource implements Source {
         overlong = false;
         this.dropped('a journalctl output line over 64 MiB');
       }
-      await this.ctx.waitForRoom();
-      this.emitLines(lines);
+      await Promise.race([this.ctx.waitForRoom(), this.stopSignal]);
+      // Not emitted after a stop: unacknowledged, they are read again at the next start.
       if (this.stopped) break;
+      this.emitLines(lines);
     }
   }
 
@@ -309,12 +315,13 @@ export class JournaldSource implements Source {
 
   /**
    * journalctl --follow never ends, so "read to the end" is approximated: it has been running
-   * and quiet for a second (it writes what exists at once).
+   * and quiet for a second (it writes what exists at once), or it cannot be run.
    */
   async drained(): Promise<void> {
     for (;;) {
       const since = Math.max(this.lastOutput, this.startedAt);
-      if (this.child && Date.now() - since >= QUIET_MS) return;
+      // A journalctl that keeps failing has nothing more to give either (the failures are logged).
+      if ((this.child || this.failures > 0) && Date.now() - since >= QUIET_MS) return;
       if (this.stopped) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -322,6 +329,7 @@ export class JournaldSource implements Source {
 
   async stop(): Promise<void> {
     this.stopped = true;
+    this.signalStop();
     this.wakeSleep?.();
     this.child?.kill('SIGTERM');
     await this.loop;
