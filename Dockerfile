@@ -12,6 +12,9 @@ RUN npx tsc -p tsconfig.build.json && npx vite build --config src/ui/vite.config
 
 FROM node:20-bookworm-slim
 ENV NODE_ENV=production
+# journalctl, for the journald source (kubelet and container runtime logs from the node's
+# journal): systemd's own reader, the only one that follows the journal file format exactly.
+RUN apt-get update && apt-get install -y --no-install-recommends systemd && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules

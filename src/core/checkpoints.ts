@@ -48,6 +48,12 @@ export interface FileCheckpoint {
   /** A copytruncate copy names its events' source after the file it was copied from. */
   sourceDev?: number;
   sourceIno?: number;
+  /**
+   * A journald source keeps its place as the journal's own cursor (an opaque string
+   * `journalctl --after-cursor` resumes from), in an entry of this store with no file behind
+   * it: the same atomic writes, corruption handling and ack-only advance as files.
+   */
+  cursor?: string;
 }
 
 /**
@@ -233,7 +239,8 @@ function isCheckpoint(v: unknown): v is FileCheckpoint {
     (c.labels === undefined || (typeof c.labels === 'object' && c.labels !== null && Object.values(c.labels).every((v) => typeof v === 'string'))) &&
     (c.scope === undefined || typeof c.scope === 'string') &&
     (c.vanishedAt === undefined || (typeof c.vanishedAt === 'number' && Number.isFinite(c.vanishedAt))) &&
-    (c.born === undefined || (typeof c.born === 'number' && Number.isFinite(c.born)));
+    (c.born === undefined || (typeof c.born === 'number' && Number.isFinite(c.born))) &&
+    (c.cursor === undefined || typeof c.cursor === 'string');
 }
 
 /** Shortest gap between writes asked for by flushSoon (new files). */

@@ -27,6 +27,7 @@ export class AgentMetrics {
   readonly syslogDropped = this.counter('loggy_syslog_source_dropped_total', 'Syslog messages a syslog source received and dropped: UDP datagrams while the pipeline was full (backpressure) or the source stopping (stopping)', ['component', 'reason']);
   readonly syslogConnections = this.gauge('loggy_syslog_source_connections', 'Open TCP connections to a syslog source', ['component']);
   readonly syslogConnectionsRefused = this.counter('loggy_syslog_source_connections_refused_total', 'TCP connections a syslog source closed at once because max_connections were open', ['component']);
+  readonly journaldErrors = this.counter('loggy_journald_errors_total', 'Failures of a journald source: journalctl not found (not_found) or not startable (spawn), the journal unreadable (unreadable), journalctl exiting (exited); each logged and retried with backoff', ['component', 'reason']);
   readonly filesOpened = this.counter('loggy_files_opened_total', 'Files opened for tailing', ['component']);
   readonly filesClosed = this.counter('loggy_files_closed_total', 'Files drained and closed', ['component', 'reason']);
   readonly filesOpen = this.gauge('loggy_files_open', 'Files currently open', ['component']);

@@ -84,6 +84,25 @@ describe('deploy/kubernetes manifests', () => {
     expect(c.resources.limits.memory).toBeDefined();
   });
 
+  it('mounts the journal (persistent and volatile) and the machine id journalctl needs, read-only', () => {
+    const pod = find('DaemonSet', 'loggy-agent').spec.template.spec;
+    const mounts = new Map<string, { name: string; readOnly?: boolean }>(pod.containers[0].volumeMounts.map((m: { mountPath: string; name: string; readOnly?: boolean }) => [m.mountPath, m]));
+    const hostPathOf = (name: string) => pod.volumes.find((v: { name: string }) => v.name === name).hostPath.path;
+    // /var/log/journal comes with /var/log.
+    for (const path of ['/var/log', '/run/log/journal', '/etc/machine-id']) {
+      const m = mounts.get(path);
+      expect(m, path).toBeDefined();
+      expect(m!.readOnly, path).toBe(true);
+      expect(hostPathOf(m!.name)).toBe(path);
+    }
+  });
+
+  it('the image carries journalctl for the journald source', () => {
+    const docker = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+    const final = docker.slice(docker.lastIndexOf('\nFROM '));
+    expect(final).toMatch(/apt-get install[^\n]*\bsystemd\b/);
+  });
+
   it('runs the server as non-root with a read-only root filesystem and a volume claim', () => {
     const ss = find('StatefulSet', 'loggy-server');
     const pod = ss.spec.template.spec;
@@ -107,7 +126,11 @@ describe('deploy/kubernetes manifests', () => {
     expect(Object.keys(agent.sinks)).toEqual(['store']);
     // Pod annotations (parser, rate limit, multiline) work out of the box: their readers are wired.
     expect(Object.values(agent.transforms).map((t) => t.type)).toEqual(['kube_metadata', 'rate_limit', 'parse']);
-    expect(agent.sinks.store!.inputs).toEqual(['fields']);
+    expect(agent.sinks.store!.inputs).toEqual(['fields', 'system', 'node_files']);
+    // Node components: kubelet and the runtime from the journal, control plane files from /var/log.
+    expect(agent.sources.system).toMatchObject({ type: 'journald', labels: { node: 'node-1' } });
+    expect((agent.sources.system as { units: string[] }).units).toEqual(expect.arrayContaining(['kubelet.service', 'containerd.service']));
+    expect(agent.sources.node_files).toMatchObject({ type: 'file', include: expect.arrayContaining(['/var/log/kube-*.log']), labels: { node: 'node-1' } });
     const server = parseConfig(find('ConfigMap', 'loggy-server').data['server.yaml'], 'server.yaml', serverConfigSchema, { env });
     expect(server.auth.enabled).toBe(true);
   });
