@@ -15,7 +15,7 @@ export const journaldSourceSchema = z.strictObject({
   type: z.literal('journald'),
   /** The journalctl binary (a name looked up in PATH, or a path). */
   journalctl_path: z.string().min(1).default('journalctl'),
-  /** `--directory`: a journal directory (the host's /var/log/journal). Default: journalctl's own (the local machine's). */
+  /** `--directory`: a journal directory (its machine-id subdirectories included). Default: every journal under /var/log/journal and /run/log/journal (`--merge`). */
   directory: absolute.optional(),
   /** `--file`: journal files (globs journalctl expands). */
   files: z.array(absolute).default([]),
@@ -108,6 +108,10 @@ export class JournaldSource implements Source {
     const a: string[] = [];
     if (this.cfg.directory) a.push(`--directory=${this.cfg.directory}`);
     for (const f of this.cfg.files) a.push(`--file=${f}`);
+    // The default places (/var/log/journal, /run/log/journal), every journal in them: by
+    // default journalctl reads only the one under /etc/machine-id, which in a container is the
+    // image's, not the node's (and a node need not have one to mount).
+    if (!this.cfg.directory && this.cfg.files.length === 0) a.push('--merge');
     for (const u of this.cfg.units) a.push(`--unit=${u}`);
     if (this.cfg.priority !== undefined) a.push(`--priority=${this.cfg.priority}`);
     return a;
