@@ -1,17 +1,14 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { byteSize, duration } from '../../config/schema-helpers.js';
-import type { Source, SourceContext } from '../../core/component.js';
+import type { SourceContext } from '../../core/component.js';
 import { type Labels, type LogEvent, type Stream } from '../../core/event.js';
 import { formatRfc3339Nano, nowNs, parseRfc3339Nano } from '../../core/time.js';
 import { capLine } from '../shared/line-cap.js';
-import { AckWaiters } from '../shared/acks.js';
 import { readBody } from '../shared/body.js';
-import { PushEmitter } from '../shared/push-emitter.js';
-import { closePush, listenPush } from '../shared/push-server.js';
+import { HttpPushSource } from '../shared/http-push-source.js';
 import { closesConnection, Refusal, shuttingDown } from '../shared/refusal.js';
-import { bearerHeader, checkBearer, checkBodyHeaders } from '../shared/request-checks.js';
-import { RoomGate } from '../shared/room.js';
+import { checkBearer, checkBodyHeaders } from '../shared/request-checks.js';
 
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const labelName = z.string().regex(LABEL_NAME, 'expected a label name: letters, digits and "_", not starting with a digit');
@@ -60,34 +57,19 @@ type Groups = Map<string, { labels: Labels; events: LogEvent[] }>;
  * Identity and offsets of pushed events, waiting for room and for acknowledgements: see
  * sources/shared (the otlp source works the same way).
  */
-export class HttpSource implements Source {
-  private server: Server | null = null;
-  private stopping = false;
-  private readonly emitter: PushEmitter;
-  private readonly room: RoomGate;
-  private readonly acks: AckWaiters;
-  private readonly token: Buffer | null;
+export class HttpSource extends HttpPushSource {
   private readonly headerLabels: Array<[string, string]>;
 
-  constructor(private readonly cfg: HttpSourceConfig, private readonly ctx: SourceContext) {
-    this.token = bearerHeader(cfg.token);
+  constructor(private readonly cfg: HttpSourceConfig, ctx: SourceContext) {
+    super('http', cfg, ctx);
     this.headerLabels = Object.entries(cfg.label_headers).map(([h, l]) => [h.toLowerCase(), l]);
-    this.emitter = new PushEmitter('http', ctx);
-    this.room = new RoomGate(() => ctx.waitForRoom(), cfg.backpressure_wait);
-    this.acks = new AckWaiters(cfg.ack_timeout);
   }
 
-  async start(): Promise<void> {
-    const { server, address } = await listenPush(this.cfg.address, (req, res) => void this.handle(req, res));
-    this.server = server;
-    this.ctx.log.info({ address, path: this.cfg.path }, 'http source listening');
+  protected path(): string {
+    return this.cfg.path;
   }
 
-  private count(result: string): void {
-    this.ctx.metrics.httpRequests.inc({ component: this.ctx.name, result });
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
       const status = await this.accept(req);
       this.count('accepted');
@@ -226,23 +208,6 @@ export class HttpSource implements Source {
     return ev;
   }
 
-  /** Nothing to read to an end: a push source is drained at once. */
-  async drained(): Promise<void> {}
-
-  /** New requests get 503; requests waiting for their acknowledgement still get it (until close). */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.server?.closeIdleConnections();
-  }
-
-  /** After the sinks drained (or the grace expired): whoever still waits gets 503, and the server closes. */
-  async close(): Promise<void> {
-    this.acks.releaseAll();
-    const server = this.server;
-    if (!server) return;
-    this.server = null;
-    await closePush(server);
-  }
 }
 
 /** RFC3339 (nanoseconds kept), epoch milliseconds (a number below 1e15) or nanoseconds; now when absent. */

@@ -1,20 +1,18 @@
-import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { byteSize, duration } from '../../config/schema-helpers.js';
-import type { Source, SourceContext } from '../../core/component.js';
+import type { SourceContext } from '../../core/component.js';
 import { EventFlags, type LogEvent } from '../../core/event.js';
 import { formatRfc3339Nano, nowNs } from '../../core/time.js';
 import {
   decodeLogsRequest, encodeLogsResponse, encodeStatus, mapLogsRequest, OTLP_CONTENT_TYPE, OtlpDecodeError, otlpEncodingOf, type OtlpEncoding, type OtlpLogLine, type OtlpMapped,
 } from '../../protocols/otlp/index.js';
-import { AckWaiters } from '../shared/acks.js';
 import { readBody } from '../shared/body.js';
+import { HttpPushSource } from '../shared/http-push-source.js';
 import { capLine } from '../shared/line-cap.js';
-import { PushEmitter, type PushGroup } from '../shared/push-emitter.js';
-import { closePush, listenPush } from '../shared/push-server.js';
+import type { PushGroup } from '../shared/push-emitter.js';
 import { closesConnection, Refusal, shuttingDown } from '../shared/refusal.js';
-import { bearerHeader, checkBearer, checkBodyHeaders } from '../shared/request-checks.js';
-import { RoomGate } from '../shared/room.js';
+import { checkBearer, checkBodyHeaders } from '../shared/request-checks.js';
 
 const labelName = z.string().regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'expected a label name: letters, digits and "_", not starting with a digit');
 
@@ -59,34 +57,19 @@ const PATH = '/v1/logs';
  * and 429/503 carry Retry-After, which OTLP exporters honour. Errors are google.rpc.Status
  * bodies.
  */
-export class OtlpSource implements Source {
-  private server: Server | null = null;
-  private stopping = false;
-  private readonly emitter: PushEmitter;
-  private readonly room: RoomGate;
-  private readonly acks: AckWaiters;
-  private readonly token: Buffer | null;
+export class OtlpSource extends HttpPushSource {
   private readonly labelAttributes: ReadonlySet<string>;
 
-  constructor(private readonly cfg: OtlpSourceConfig, private readonly ctx: SourceContext) {
+  constructor(private readonly cfg: OtlpSourceConfig, ctx: SourceContext) {
+    super('otlp', cfg, ctx);
     this.labelAttributes = new Set(cfg.label_attributes);
-    this.token = bearerHeader(cfg.token);
-    this.emitter = new PushEmitter('otlp', ctx);
-    this.room = new RoomGate(() => ctx.waitForRoom(), cfg.backpressure_wait);
-    this.acks = new AckWaiters(cfg.ack_timeout);
   }
 
-  async start(): Promise<void> {
-    const { server, address } = await listenPush(this.cfg.address, (req, res) => void this.handle(req, res));
-    this.server = server;
-    this.ctx.log.info({ address, path: PATH }, 'otlp source listening');
+  protected path(): string {
+    return PATH;
   }
 
-  private count(result: string): void {
-    this.ctx.metrics.httpRequests.inc({ component: this.ctx.name, result });
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  protected async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const encoding = otlpEncodingOf(req.headers['content-type']);
     try {
       const body = await this.accept(req, encoding);
@@ -151,23 +134,6 @@ export class OtlpSource implements Source {
     return ev;
   }
 
-  /** Nothing to read to an end: a push source is drained at once. */
-  async drained(): Promise<void> {}
-
-  /** New requests get 503; requests waiting for their acknowledgement still get it (until close). */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.server?.closeIdleConnections();
-  }
-
-  /** After the sinks drained (or the grace expired): whoever still waits gets 503, and the server closes. */
-  async close(): Promise<void> {
-    this.acks.releaseAll();
-    const server = this.server;
-    if (!server) return;
-    this.server = null;
-    await closePush(server);
-  }
 }
 
 /** `loggy.flags` names (as the sinks write them: truncated, parse_failed, ...) back to EventFlags bits; unknown names are ignored. */

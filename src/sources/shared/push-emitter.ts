@@ -31,7 +31,7 @@ export class PushEmitter {
   private readonly sources = new Map<string, EventSource>();
   private offset = 0;
 
-  constructor(private readonly kind: string, private readonly ctx: SourceContext) {}
+  constructor(readonly kind: string, private readonly ctx: SourceContext) {}
 
   /**
    * Emits the groups in batches of at most 1000 events and returns one promise per batch,
