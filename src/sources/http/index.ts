@@ -1,12 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { byteSize, duration } from '../../config/schema-helpers.js';
 import type { SourceContext } from '../../core/component.js';
 import { type Labels, type LogEvent, type Stream } from '../../core/event.js';
 import { formatRfc3339Nano, nowNs, parseRfc3339Nano } from '../../core/time.js';
 import { capLine } from '../shared/line-cap.js';
 import { readBody } from '../shared/body.js';
-import { HttpPushSource } from '../shared/http-push-source.js';
+import { HttpPushSource, httpPushCommon } from '../shared/http-push-source.js';
 import { closesConnection, Refusal, shuttingDown } from '../shared/refusal.js';
 import { checkBearer, checkBodyHeaders } from '../shared/request-checks.js';
 
@@ -28,18 +27,8 @@ export const httpSourceSchema = z.strictObject({
   labels: z.record(labelName, z.string()).default({}),
   /** Request header → label name, e.g. `{ x-loggy-app: app }`. */
   label_headers: z.record(z.string().min(1), labelName).default({}),
-  /** Request bodies larger than this (after gzip decompression too) are refused with 413. */
-  max_body_bytes: byteSize.default(10 * 1024 * 1024),
-  /** Longer lines are truncated, flagged "truncated" and counted, as for files. */
-  max_line_bytes: byteSize.default(256 * 1024),
-  /** Optional bearer token: requests without `Authorization: Bearer <token>` get 401. */
-  token: z.string().min(1).optional(),
-  /** true: answer 204 once every sink delivered the events or wrote them to its disk buffer; false: 202 once accepted. */
-  ack: z.boolean().default(true),
-  /** With ack: how long a request waits for its acknowledgement before a 504 (the events may still be delivered). */
-  ack_timeout: duration.default(30_000),
-  /** How long a request waits for room in a full pipeline before a 429 with Retry-After. */
-  backpressure_wait: duration.default(1000),
+  /** max_body_bytes, max_line_bytes, token, ack (204 when acknowledged, 202 without), ack_timeout, backpressure_wait. */
+  ...httpPushCommon,
 });
 export type HttpSourceConfig = z.infer<typeof httpSourceSchema>;
 

@@ -1,6 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { byteSize, duration } from '../../config/schema-helpers.js';
 import type { SourceContext } from '../../core/component.js';
 import { EventFlags, type LogEvent } from '../../core/event.js';
 import { formatRfc3339Nano, nowNs } from '../../core/time.js';
@@ -8,7 +7,7 @@ import {
   decodeLogsRequest, encodeLogsResponse, encodeStatus, mapLogsRequest, OTLP_CONTENT_TYPE, OtlpDecodeError, otlpEncodingOf, type OtlpEncoding, type OtlpLogLine, type OtlpMapped,
 } from '../../protocols/otlp/index.js';
 import { readBody } from '../shared/body.js';
-import { HttpPushSource } from '../shared/http-push-source.js';
+import { HttpPushSource, httpPushCommon } from '../shared/http-push-source.js';
 import { capLine } from '../shared/line-cap.js';
 import type { PushGroup } from '../shared/push-emitter.js';
 import { closesConnection, Refusal, shuttingDown } from '../shared/refusal.js';
@@ -27,18 +26,8 @@ export const otlpSourceSchema = z.strictObject({
   labels: z.record(labelName, z.string()).default({}),
   /** Resource attributes to keep as labels besides the built-in list (e.g. host.name for VMs); the others become fields. */
   label_attributes: z.array(z.string().min(1)).default([]),
-  /** Request bodies larger than this (after gzip decompression too) are refused with 413. */
-  max_body_bytes: byteSize.default(10 * 1024 * 1024),
-  /** Longer lines are truncated, flagged "truncated" and counted, as for files. */
-  max_line_bytes: byteSize.default(256 * 1024),
-  /** Optional bearer token: requests without `Authorization: Bearer <token>` get 401. */
-  token: z.string().min(1).optional(),
-  /** true: answer 200 once every sink delivered the records or wrote them to its disk buffer; false: once accepted. */
-  ack: z.boolean().default(true),
-  /** With ack: how long a request waits for its acknowledgement before a 504 (the records may still be delivered). */
-  ack_timeout: duration.default(30_000),
-  /** How long a request waits for room in a full pipeline before a 429 with Retry-After. */
-  backpressure_wait: duration.default(1000),
+  /** max_body_bytes, max_line_bytes, token, ack (200 when acknowledged), ack_timeout, backpressure_wait. */
+  ...httpPushCommon,
 });
 export type OtlpSourceConfig = z.infer<typeof otlpSourceSchema>;
 

@@ -1,10 +1,28 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { byteSize, duration } from '../../config/schema-helpers.js';
 import type { Source, SourceContext } from '../../core/component.js';
 import { AckWaiters } from './acks.js';
 import { PushEmitter } from './push-emitter.js';
 import { closePush, listenPush } from './push-server.js';
 import { bearerHeader } from './request-checks.js';
 import { RoomGate } from './room.js';
+
+/** Config keys every HTTP push source has (spread into its schema), with the same meaning. */
+export const httpPushCommon = {
+  /** Request bodies larger than this (after gzip decompression too) are refused with 413. */
+  max_body_bytes: byteSize.default(10 * 1024 * 1024),
+  /** Longer lines are truncated, flagged "truncated" and counted, as for files. */
+  max_line_bytes: byteSize.default(256 * 1024),
+  /** Optional bearer token: requests without `Authorization: Bearer <token>` get 401. */
+  token: z.string().min(1).optional(),
+  /** true: answer success once every sink delivered the events or wrote them to its disk buffer; false: once accepted. */
+  ack: z.boolean().default(true),
+  /** With ack: how long a request waits for its acknowledgement before a 504 (the events may still be delivered). */
+  ack_timeout: duration.default(30_000),
+  /** How long a request waits for room in a full pipeline before a 429 with Retry-After. */
+  backpressure_wait: duration.default(1000),
+};
 
 /** The settings every HTTP push source has. */
 export interface HttpPushSettings {
