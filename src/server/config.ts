@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { byteSize, duration } from '../config/schema-helpers.js';
+import { tlsSchema } from '../core/tls.js';
 
 const token = z.strictObject({
   /** The bearer token. Use ${ENV_VAR} interpolation rather than writing secrets in the file. */
@@ -41,6 +42,8 @@ export const serverConfigSchema = z.strictObject({
       cluster: z.string().min(1).optional(),
       /** With cluster: Replicated* tables (default; needs the {shard} and {replica} macros), or plain ones per shard. */
       replicated: z.boolean().default(true),
+      /** For an https:// url: a private CA, a client certificate, the name to verify (as the agent's sinks). */
+      tls: tlsSchema.optional(),
     }).optional(),
   }).prefault({}).refine((e) => e.type !== 'clickhouse' || e.clickhouse !== undefined, {
     message: 'type: clickhouse needs clickhouse: { url: http://<clickhouse>:8123, ... }', path: ['clickhouse'],

@@ -21,7 +21,7 @@ export async function openEngine(config: ServerConfig, log?: Logger): Promise<St
     const ch = config.engine.clickhouse;
     if (!ch) throw new Error('engine.type: clickhouse needs engine.clickhouse.url');
     const { openClickHouseEngine } = await import('../store/clickhouse/index.js');
-    return openClickHouseEngine({ url: ch.url, database: ch.database, user: ch.user, password: ch.password, tablePrefix: ch.table_prefix, timeoutMs: ch.timeout, cluster: ch.cluster, replicated: ch.replicated, log });
+    return openClickHouseEngine({ url: ch.url, database: ch.database, user: ch.user, password: ch.password, tablePrefix: ch.table_prefix, timeoutMs: ch.timeout, cluster: ch.cluster, replicated: ch.replicated, tls: ch.tls, log });
   }
   return openDuckDbEngine({ dataDir: config.data_dir, partition: config.engine.partition, bloomCacheBytes: config.engine.bloom_cache });
 }

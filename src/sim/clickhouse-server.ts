@@ -13,6 +13,8 @@ export interface TestClickHouse {
   url: string;
   /** The native TCP port (what Distributed tables and cluster() connect to), when enabled. */
   tcpPort: number | null;
+  /** https://localhost:<port> with the `https` option, else null. */
+  httpsUrl: string | null;
   user: string;
   password: string;
   /** Runs one statement as the test user; returns the answer's text (throws with ClickHouse's message). */
@@ -41,6 +43,8 @@ export interface ClickHouseOptions {
   remoteServers?: Record<string, ClusterReplica[][]>;
   /** `macros`, e.g. { shard: '01', replica: 'a' } for ReplicatedMergeTree paths. */
   macros?: Record<string, string>;
+  /** Serve HTTPS too, with this PEM certificate and key (`httpsUrl` in the result). */
+  https?: { cert: string; key: string };
 }
 
 export async function freePort(): Promise<number> {
@@ -66,8 +70,10 @@ export async function startClickHouse(dir: string, opts: ClickHouseOptions = {})
   const x = (v: string): string => v.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const replica = (r: ClusterReplica): string => `<replica><host>${x(r.host)}</host><port>${r.port}</port>${r.user === undefined ? '' : `<user>${x(r.user)}</user>`}${r.password === undefined ? '' : `<password>${x(r.password)}</password>`}${r.defaultDatabase === undefined ? '' : `<default_database>${x(r.defaultDatabase)}</default_database>`}</replica>`;
   const clusters = Object.entries(opts.remoteServers ?? {}).map(([name, shards]) => `<${name}>${shards.map((rs) => `<shard>${rs.map(replica).join('')}</shard>`).join('')}</${name}>`).join('');
+  const httpsPort = opts.https ? await freePort() : null;
   const extra = [
     tcpPort === null ? '' : `  <tcp_port>${tcpPort}</tcp_port>\n`,
+    opts.https ? `  <https_port>${httpsPort}</https_port>\n  <openSSL><server><certificateFile>${x(opts.https.cert)}</certificateFile><privateKeyFile>${x(opts.https.key)}</privateKeyFile><verificationMode>none</verificationMode><loadDefaultCAFile>false</loadDefaultCAFile><disableProtocols>sslv2,sslv3</disableProtocols></server></openSSL>\n` : '',
     clusters === '' ? '' : `  <remote_servers>${clusters}</remote_servers>\n`,
     opts.macros ? `  <macros>${Object.entries(opts.macros).map(([k, v]) => `<${k}>${x(v)}</${k}>`).join('')}</macros>\n` : '',
   ].join('');
@@ -138,7 +144,7 @@ ${extra}</yandex>
 
   await start();
   return {
-    url, tcpPort, user: 'loggy', password: 's3cret', sql, start, stop,
+    url, tcpPort, httpsUrl: httpsPort === null ? null : `https://localhost:${httpsPort}`, user: 'loggy', password: 's3cret', sql, start, stop,
     async rows<T>(select: string): Promise<T[]> {
       const text = await sql(`${select} FORMAT JSONEachRow`);
       return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as T);

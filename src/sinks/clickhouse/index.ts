@@ -11,7 +11,7 @@ import { clickhouseErrorCode, isDataError } from '../../protocols/clickhouse/err
 import { quoteIdent, quoteString } from '../../protocols/clickhouse/sql.js';
 import { sinkCommon } from '../shared/common.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
-import { tlsDispatcher, type TlsPool } from '../shared/tls.js';
+import { tlsDispatcher, type TlsPool } from '../../core/tls.js';
 import { deliverBatches, httpSinkCommon, parseJson, post, RejectedError, type SinkItem } from '../shared/http.js';
 import { RowWriter } from './row-writer.js';
 import { planRows, PlanError, type RowPlan, type RowTime, type TableColumn, VALUE_SOURCES } from './columns.js';

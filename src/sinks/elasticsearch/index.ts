@@ -10,7 +10,7 @@ import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, parseJson, post, refuse, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
-import { tlsDispatcher, type TlsPool } from '../shared/tls.js';
+import { tlsDispatcher, type TlsPool } from '../../core/tls.js';
 
 // tenant (X-Scope-OrgID) means nothing to Elasticsearch: the other HTTP settings apply.
 const { token, headers, timeout, compression, tls, dead_letter } = httpSinkCommon;

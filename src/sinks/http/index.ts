@@ -7,7 +7,7 @@ import { NdjsonEncoder } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, post, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
-import { tlsDispatcher, type TlsPool } from '../shared/tls.js';
+import { tlsDispatcher, type TlsPool } from '../../core/tls.js';
 
 export const httpSinkSchema = z.strictObject({
   type: z.literal('http'),

@@ -7,7 +7,7 @@ import { entryMetadata } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, post, RejectedError, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
-import { tlsDispatcher, type TlsPool } from '../shared/tls.js';
+import { tlsDispatcher, type TlsPool } from '../../core/tls.js';
 
 export const lokiSinkSchema = z.strictObject({
   type: z.literal('loki'),

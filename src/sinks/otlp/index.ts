@@ -8,7 +8,7 @@ import { flagList } from '../shared/ndjson.js';
 import { sinkCommon } from '../shared/common.js';
 import { authHeaders, deliverBatches, httpSinkCommon, post, type SinkItem } from '../shared/http.js';
 import { DeadLetterFile } from '../shared/dead-letter.js';
-import { tlsDispatcher, type TlsPool } from '../shared/tls.js';
+import { tlsDispatcher, type TlsPool } from '../../core/tls.js';
 import type { ExportLogsRequest, KeyValue, LogRecord, ResourceLogs } from '../../protocols/otlp/json-types.js';
 import { otlpLogsTypes } from '../../protocols/otlp/proto.js';
 import {

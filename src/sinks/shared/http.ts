@@ -4,7 +4,7 @@ import { byteSize, duration } from '../../config/schema-helpers.js';
 import type { ComponentContext } from '../../core/component.js';
 import { parseRetryAfter, RetryableError } from '../../core/errors.js';
 import type { DeadEvent, DeadLetterFile } from './dead-letter.js';
-import { tlsSchema } from './tls.js';
+import { tlsSchema } from '../../core/tls.js';
 import type { EventBatch } from '../../core/batch.js';
 import type { LogEvent } from '../../core/event.js';
 

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { z } from 'zod';
-import { tlsSchema } from '../shared/tls.js';
+import { tlsSchema } from '../../core/tls.js';
 import { byteSize, duration } from '../../config/schema-helpers.js';
 import type { EventBatch } from '../../core/batch.js';
 import type { ComponentContext, Sink } from '../../core/component.js';

@@ -12,6 +12,8 @@ export interface Ctx {
   ddl: DdlRunner;
   /** Settings of every INSERT (on a cluster: synchronous Distributed inserts). */
   insertSettings: Params;
+  /** Releases the connection pool of the TLS settings, if any (at close). */
+  release?: () => Promise<void>;
 }
 
 /** A fresh value binder for one statement. */

@@ -1,3 +1,4 @@
+import { fetch as undiciFetch, type Dispatcher } from 'undici';
 import { clickhouseErrorCode } from '../../protocols/clickhouse/errors.js';
 
 /**
@@ -19,6 +20,8 @@ export interface HttpOptions {
   user?: string;
   password?: string;
   timeoutMs: number;
+  /** The connection pool with the engine's TLS settings (a private CA, a client certificate), if any. */
+  dispatcher?: () => Dispatcher;
 }
 
 export type Params = Record<string, string>;
@@ -61,7 +64,9 @@ export class ClickHouseHttp {
     let status: number;
     let text: string;
     try {
-      const res = await fetch(url, { method: 'POST', body: body ?? sql ?? '', headers: this.headers, signal: ac.signal });
+      const init = { method: 'POST', body: body ?? sql ?? '', headers: this.headers, signal: ac.signal };
+      // undici's own fetch with its Agent: Node 20's built-in fetch takes no CA or client certificate.
+      const res = this.opts.dispatcher ? await undiciFetch(url, { ...init, dispatcher: this.opts.dispatcher() }) : await fetch(url, init);
       status = res.status;
       text = await res.text();
     } catch (err) {

@@ -1,3 +1,4 @@
+import { tlsDispatcher, type TlsConfig } from '../../core/tls.js';
 import type { Logger } from '../../core/logger.js';
 import type {
   AppendResult,
@@ -55,6 +56,8 @@ export interface ClickHouseEngineOptions {
   tablePrefix?: string;
   /** Per request. Default 30 s. */
   timeoutMs?: number;
+  /** For https:// urls: a private CA, a client certificate, the name to verify (renewed files are picked up). */
+  tls?: TlsConfig;
   log?: Logger;
   /** Rows per batch yielded by `scan` (one query each). Default 5000. */
   scanBatchRows?: number;
@@ -83,7 +86,8 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
   // Quoting would make any name safe, but names that need it are surely a configuration mistake.
   if (!NAME_RE.test(database)) throw new Error(`clickhouse: database name ${JSON.stringify(database)} must match ${NAME_RE.source}`);
   if (prefix !== '' && !/^[A-Za-z0-9_]+$/.test(prefix)) throw new Error(`clickhouse: table prefix ${JSON.stringify(prefix)} may hold only letters, digits and _`);
-  const http = new ClickHouseHttp({ url: opts.url, user: opts.user, password: opts.password, timeoutMs: opts.timeoutMs ?? 30_000 });
+  const pool = tlsDispatcher(opts.tls, 'engine.clickhouse', (msg) => opts.log?.warn(msg));
+  const http = new ClickHouseHttp({ url: opts.url, user: opts.user, password: opts.password, timeoutMs: opts.timeoutMs ?? 30_000, ...(pool ? { dispatcher: () => pool.current() } : {}) });
   if (opts.cluster !== undefined && opts.cluster === '') throw new Error('clickhouse: cluster name is empty');
   const features = await detectFeatures(http);
   const cluster = opts.cluster === undefined ? null : { name: opts.cluster, replicated: opts.replicated ?? true };
@@ -99,7 +103,7 @@ export async function openClickHouseEngine(opts: ClickHouseEngineOptions): Promi
   await ensureSchema(ddl, tables, features);
   await checkLayout(http, tables);
   opts.log?.info({ url: opts.url, database, prefix, cluster, minVersion: MIN_VERSION, features }, 'clickhouse store: ready');
-  return new ClickHouseEngine({ http, tables, features, ddl, insertSettings }, opts.scanBatchRows ?? 5000);
+  return new ClickHouseEngine({ http, tables, features, ddl, insertSettings, ...(pool ? { release: () => pool.close() } : {}) }, opts.scanBatchRows ?? 5000);
 }
 
 /**
@@ -197,6 +201,7 @@ export class ClickHouseEngine implements StoreEngine {
 
   async close(): Promise<void> {
     this.closed = true;
+    await this.ctx.release?.();
   }
 
   private checkOpen(): void {

@@ -11,7 +11,7 @@ import { silentLogger } from '../../../src/core/logger.js';
 import { AgentMetrics } from '../../../src/core/metrics.js';
 import { createSink, sinkSchema } from '../../../src/sinks/index.js';
 import { post } from '../../../src/sinks/shared/http.js';
-import { TlsPool } from '../../../src/sinks/shared/tls.js';
+import { TlsPool } from '../../../src/core/tls.js';
 import { makeCerts } from '../../helpers/certs.js';
 import { tempDir } from '../../helpers/proc.js';
 

@@ -2,10 +2,10 @@ import { readFileSync, statSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Agent, type Dispatcher } from 'undici';
 import { z } from 'zod';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError } from './errors.js';
 
 /**
- * TLS settings of a sink that connects to a server: a private CA, a client certificate
+ * TLS settings of a component that connects to a server (sinks, the ClickHouse store engine): a private CA, a client certificate
  * (mutual TLS), the name to verify, or (for tests and emergencies only) no verification.
  * Without them, `https://` still works against the system's CA bundle.
  */
