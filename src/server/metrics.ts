@@ -31,27 +31,16 @@ export class ServerMetrics {
         this.inc({ result: 'rejected' }, writer.rejected);
       },
     });
-    new Counter({
-      name: 'loggy_server_ingest_refused_requests_total', help: 'Push requests answered 429 because the ingest queue was full', registers: [this.registry],
+    const total = (name: string, help: string, read: () => number) => new Counter({
+      name, help, registers: [this.registry],
       collect() {
         this.reset();
-        this.inc(writer.refusedFull);
+        this.inc(read());
       },
     });
-    new Counter({
-      name: 'loggy_server_ingest_commits_total', help: 'Engine transactions committed by the ingest writer (requests per commit = grouped / commits)', registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(writer.commits);
-      },
-    });
-    new Counter({
-      name: 'loggy_server_ingest_grouped_requests_total', help: 'Push requests those commits held', registers: [this.registry],
-      collect() {
-        this.reset();
-        this.inc(writer.grouped);
-      },
-    });
+    total('loggy_server_ingest_refused_requests_total', 'Push requests answered 429 because the ingest queue was full', () => writer.refusedFull);
+    total('loggy_server_ingest_commits_total', 'Engine transactions committed by the ingest writer (requests per commit = grouped / commits)', () => writer.commits);
+    total('loggy_server_ingest_grouped_requests_total', 'Push requests those commits held', () => writer.grouped);
     new Gauge({
       name: 'loggy_server_ingest_queue_requests', help: 'Push requests waiting for the engine', registers: [this.registry],
       collect() {

@@ -16,8 +16,6 @@ export interface TableColumn {
  * `source_id`, `offset`; `label:<name>`, `field:<name>`. Any other String column takes the
  * label of its own name.
  */
-export type ValueSource = string;
-
 const NAMED: Record<string, string> = {
   timestamp: 'timestamp', date: 'date', stream: 'stream', line: 'line', message: 'line',
   labels: 'labels', fields: 'fields', flags: 'flags', source_id: 'source_id', offset: 'offset',
